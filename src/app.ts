@@ -1,0 +1,137 @@
+import { randomUUID } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Runner } from 'graphile-worker';
+import type pg from 'pg';
+import { pino, type Logger } from 'pino';
+import { Sessions } from './auth/sessions.js';
+import { Documents } from './collab/documents.js';
+import type { Config } from './config.js';
+import type { Services } from './context.js';
+import { createDb, createPool, migrateDb } from './db/client.js';
+import { startEmbeddedPostgres, type EmbeddedDatabase } from './db/embedded.js';
+import { ErrorCode } from './errors.js';
+import { createGraphQL } from './graphql/yoga.js';
+import { createMemoryBus, createRedisBus, type Bus } from './realtime/bus.js';
+import { startWsServer, type WsServer } from './realtime/wsServer.js';
+import { migrateWorker, startWorker } from '../workers/runner.js';
+
+export interface App {
+  /** Starts everything; resolves with the URL of the GraphQL endpoint once ready. */
+  start(): Promise<{ url: string; port: number }>;
+  /** Stops everything it started, in dependency order. Safe to call twice. */
+  stop(): Promise<void>;
+  readonly instanceId: string;
+  /** Available after start(). */
+  readonly services: Services;
+}
+
+/** Wires every long-lived part of a server instance. */
+export function buildApp(config: Config, log: Logger = pino({ level: config.logLevel })): App {
+  const instanceId = randomUUID();
+  let embedded: EmbeddedDatabase | null = null;
+  let pool: pg.Pool | null = null;
+  let workerPool: pg.Pool | null = null;
+  let bus: Bus | null = null;
+  let documents: Documents | null = null;
+  let runner: Runner | null = null;
+  let http: Server | null = null;
+  let ws: WsServer | null = null;
+  let services: Services | null = null;
+  let stopping: Promise<void> | null = null;
+
+  async function start() {
+    const url = config.databaseUrl ?? (embedded = await startEmbeddedPostgres(config.dataDir, config.embeddedPgPort, log)).url;
+    pool = createPool(url, log, 20);
+    await migrateDb(pool);
+    await migrateWorker(pool, log);
+    bus = config.redisUrl ? createRedisBus(config.redisUrl, log) : createMemoryBus();
+    documents = new Documents({
+      pool,
+      bus,
+      log,
+      instanceId,
+      limits: config.limits,
+      idleMs: config.collab.idleMs,
+      snapshotEveryOps: config.collab.snapshotEveryOps,
+    });
+    await documents.start();
+    services = { config, log, pool, db: createDb(pool), sessions: new Sessions(pool, config.sessionTtlSeconds), documents };
+    if (config.runWorker) {
+      workerPool = createPool(url, log, 4);
+      runner = await startWorker(workerPool, log);
+    }
+    const yoga = createGraphQL(services);
+    const readyPool = pool;
+    const readyBus = bus;
+    http = createServer((req, res) => {
+      void route(req, res);
+    });
+    async function route(req: IncomingMessage, res: ServerResponse) {
+      const path = (req.url ?? '/').split('?')[0];
+      if (path === '/healthz') return json(res, 200, { status: 'ok' });
+      if (path === '/readyz') {
+        const [db, pubsub] = await Promise.all([
+          readyPool.query('SELECT 1').then(() => true, () => false),
+          readyBus.healthy(),
+        ]);
+        const ok = db && pubsub;
+        return json(res, ok ? 200 : 503, { status: ok ? 'ready' : 'unavailable', postgres: db, pubsub: readyBus.kind === 'redis' ? pubsub : 'in-process' });
+      }
+      const length = Number(req.headers['content-length'] ?? 0);
+      if (length > config.limits.maxBodyBytes) {
+        res.setHeader('connection', 'close');
+        return json(res, 413, {
+          errors: [{ message: `request body is larger than ${config.limits.maxBodyBytes} bytes`, extensions: { code: ErrorCode.PAYLOAD_TOO_LARGE, max: config.limits.maxBodyBytes } }],
+        });
+      }
+      return yoga.requestListener(req, res);
+    }
+    http.keepAliveTimeout = 65_000;
+    ws = startWsServer({ server: http, yoga, log, maxPayload: config.limits.maxWsFrameBytes, allowedOrigins: config.corsOrigins });
+    await new Promise<void>((resolve, reject) => {
+      http!.once('error', reject);
+      http!.listen(config.port, config.host, () => resolve());
+    });
+    const port = (http.address() as AddressInfo).port;
+    const endpoint = `http://${config.host}:${port}/graphql`;
+    log.info({ url: endpoint, instanceId, database: embedded ? 'embedded' : 'external', pubsub: bus.kind }, 'cowrite ready');
+    return { url: endpoint, port };
+  }
+
+  async function stopAll() {
+    // Order matters: sockets first (no new work), then the documents flush, then jobs, pub/sub, pools, PostgreSQL.
+    await ws?.stop(1001, 'server stopping').catch((err) => log.warn({ err }, 'ws stop'));
+    if (http) {
+      const h = http;
+      await new Promise<void>((resolve) => {
+        h.close(() => resolve());
+        h.closeIdleConnections();
+        setTimeout(() => h.closeAllConnections(), 2_000).unref();
+      });
+    }
+    await documents?.stop().catch((err) => log.warn({ err }, 'documents stop'));
+    await runner?.stop().catch((err) => log.warn({ err }, 'worker stop'));
+    await workerPool?.end().catch(() => undefined);
+    await bus?.stop().catch(() => undefined);
+    await pool?.end().catch(() => undefined);
+    await embedded?.stop().catch((err) => log.warn({ err }, 'embedded postgres stop'));
+    log.info({ instanceId }, 'cowrite stopped');
+  }
+
+  return {
+    instanceId,
+    start,
+    stop: () => (stopping ??= stopAll()),
+    get services() {
+      if (!services) throw new Error('app not started');
+      return services;
+    },
+  };
+}
+
+function json(res: ServerResponse, status: number, body: unknown): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text) });
+  res.end(text);
+}

@@ -1,0 +1,122 @@
+import type { TextOp } from '../crdt/replica.js';
+import type { RemoteVersion } from '../crdt/version.js';
+import { AppError, ErrorCode } from '../errors.js';
+
+/** One event of a document's change log, as `documentChanges` delivers it. */
+export interface DocChange {
+  documentId: string;
+  version: RemoteVersion;
+  ops: TextOp[];
+  /** base64 diamond-types patch carrying the new operations. */
+  patch: string;
+  agents: string[];
+}
+
+/** Delivered in place of an event when the stream ends with an error: the resolver raises it. */
+export interface StreamFailure {
+  failure: unknown;
+}
+
+export const isStreamFailure = (v: DocChange | StreamFailure): v is StreamFailure => 'failure' in v;
+
+/** Most undelivered events one subscriber may hold before it is told to resume from its last version. */
+export const MAX_BUFFERED_EVENTS = 2_000;
+
+/**
+ * A subscriber's ordered, bounded event queue, consumed as an async iterator. A consumer that falls
+ * too far behind gets an UNAVAILABLE error naming the last version it received, so it can resume.
+ */
+export class ChangeStream implements AsyncIterableIterator<DocChange | StreamFailure> {
+  private readonly buffer: DocChange[] = [];
+  private waiter: ((r: IteratorResult<DocChange | StreamFailure>) => void) | null = null;
+  private error: unknown = null;
+  private done = false;
+  /** The version of the last event queued for the consumer. */
+  lastVersion: RemoteVersion | null;
+  /** The version of the last event the consumer took: where a resume must start. */
+  lastDelivered: RemoteVersion | null;
+
+  constructor(
+    readonly userId: string,
+    readonly since: RemoteVersion | null,
+    /** Removes the stream from whichever document it is attached to. */
+    public onClose: (s: ChangeStream) => void = () => undefined,
+  ) {
+    this.lastVersion = since;
+    this.lastDelivered = since;
+  }
+
+  push(change: DocChange): void {
+    if (this.done || this.error !== null) return;
+    this.lastVersion = change.version;
+    if (this.waiter) {
+      const w = this.waiter;
+      this.waiter = null;
+      this.lastDelivered = change.version;
+      w({ value: change, done: false });
+      return;
+    }
+    if (this.buffer.length >= MAX_BUFFERED_EVENTS) {
+      this.buffer.length = 0;
+      this.fail(new AppError(ErrorCode.UNAVAILABLE, 'subscriber fell too far behind; resubscribe with since = the last version received', { resumeFrom: this.lastDelivered }));
+      return;
+    }
+    this.buffer.push(change);
+  }
+
+  /** Ends the stream with an error after the events already buffered. */
+  fail(err: unknown): void {
+    if (this.done || this.error !== null) return;
+    this.error = err;
+    if (this.waiter) {
+      const w = this.waiter;
+      this.waiter = null;
+      this.error = null;
+      this.finish();
+      w({ value: { failure: err }, done: false });
+    }
+  }
+
+  get closed(): boolean {
+    return this.done;
+  }
+
+  async next(): Promise<IteratorResult<DocChange | StreamFailure>> {
+    const head = this.buffer.shift();
+    if (head) {
+      this.lastDelivered = head.version;
+      return { value: head, done: false };
+    }
+    if (this.error) {
+      const failure = this.error;
+      this.error = null;
+      this.finish();
+      return { value: { failure }, done: false };
+    }
+    if (this.done) return { value: undefined, done: true };
+    return new Promise((resolve) => {
+      this.waiter = resolve;
+    });
+  }
+
+  async return(): Promise<IteratorResult<DocChange | StreamFailure>> {
+    this.finish();
+    return { value: undefined, done: true };
+  }
+
+  [Symbol.asyncIterator](): AsyncIterableIterator<DocChange | StreamFailure> {
+    return this;
+  }
+
+  private finish(): void {
+    if (this.done) return;
+    this.done = true;
+    this.buffer.length = 0;
+    if (this.waiter) {
+      const w = this.waiter;
+      this.waiter = null;
+      w({ value: undefined, done: true });
+    }
+    this.onClose(this);
+  }
+}

@@ -1,0 +1,163 @@
+import type pg from 'pg';
+import type { Logger } from 'pino';
+import type { ReplicaLimits } from '../crdt/replica.js';
+import { AppError, ErrorCode } from '../errors.js';
+import type { Bus } from '../realtime/bus.js';
+import type { Topics } from '../realtime/topics.js';
+import { Committer } from './committer.js';
+import { LiveDocument, type LiveDocumentDeps } from './liveDocument.js';
+
+export interface DocumentsOptions {
+  pool: pg.Pool;
+  bus: Bus;
+  log: Logger;
+  limits: ReplicaLimits;
+  /** This instance's id: messages it sent itself are ignored. */
+  instanceId: string;
+  idleMs: number;
+  snapshotEveryOps: number;
+}
+
+/**
+ * The resident documents of this instance: loads on demand (concurrent loads share one), routes
+ * other instances' rows to replicas, evicts idle documents, and replaces a replica that was lost.
+ */
+export class Documents {
+  private readonly resident = new Map<string, LiveDocument>();
+  private readonly loading = new Map<string, Promise<LiveDocument | null>>();
+  /** Messages that arrived while a document was loading, replayed once it is resident. */
+  private readonly early = new Map<string, Topics['doc.ops'][]>();
+  private readonly committer: Committer;
+  private readonly deps: LiveDocumentDeps;
+  private sweepTimer: NodeJS.Timeout | null = null;
+  private busSub: number | null = null;
+  private stopped = false;
+
+  constructor(private readonly opts: DocumentsOptions) {
+    this.committer = new Committer(opts.pool, opts.log, opts.snapshotEveryOps);
+    this.deps = {
+      pool: opts.pool,
+      committer: this.committer,
+      limits: opts.limits,
+      log: opts.log,
+      announce: (documentId, fromOrder, toOrder, patches) => this.announce(documentId, fromOrder, toOrder, patches),
+      onLost: (doc, reason) => this.replace(doc, reason),
+    };
+  }
+
+  async start(): Promise<void> {
+    this.busSub = await this.opts.bus.subscribe('doc.ops', (m) => this.onRemote(m));
+    const every = Math.max(1_000, Math.floor(this.opts.idleMs / 2));
+    this.sweepTimer = setInterval(() => this.sweep(), every);
+    this.sweepTimer.unref();
+  }
+
+  /** Finishes queued work, ends subscriptions and frees every replica. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.sweepTimer) clearInterval(this.sweepTimer);
+    if (this.busSub !== null) this.opts.bus.unsubscribe(this.busSub);
+    await Promise.allSettled([...this.loading.values()]);
+    await Promise.all([...this.resident.values()].map((d) => d.drain()));
+    await this.committer.idle();
+    for (const d of this.resident.values()) {
+      d.endStreams();
+      d.dispose();
+    }
+    this.resident.clear();
+  }
+
+  /** The resident document, loading it if needed. Null when it does not exist. */
+  async get(id: string): Promise<LiveDocument | null> {
+    if (this.stopped) throw new AppError(ErrorCode.UNAVAILABLE, 'server is shutting down');
+    const doc = this.resident.get(id);
+    if (doc) return doc;
+    let p = this.loading.get(id);
+    if (!p) {
+      p = this.load(id);
+      this.loading.set(id, p);
+    }
+    return p;
+  }
+
+  /** Resident only; never loads. */
+  peek(id: string): LiveDocument | undefined {
+    return this.resident.get(id);
+  }
+
+  get residentCount(): number {
+    return this.resident.size;
+  }
+
+  /** Resolves when every document's queue is empty and nothing is being committed. */
+  async idle(): Promise<void> {
+    await Promise.all([...this.resident.values()].map((d) => d.drain()));
+    await this.committer.idle();
+  }
+
+  private async load(id: string): Promise<LiveDocument | null> {
+    this.early.set(id, []);
+    try {
+      const doc = await LiveDocument.load(id, this.deps);
+      if (doc && !this.stopped) {
+        this.resident.set(id, doc);
+        for (const m of this.early.get(id) ?? []) doc.remote(m.fromOrder, m.toOrder, m.patches.map((p) => Buffer.from(p, 'base64')));
+      }
+      return doc;
+    } finally {
+      this.early.delete(id);
+      this.loading.delete(id);
+    }
+  }
+
+  private onRemote(m: Topics['doc.ops']): void {
+    if (m.origin === this.opts.instanceId) return;
+    const doc = this.resident.get(m.documentId);
+    if (doc) doc.remote(m.fromOrder, m.toOrder, m.patches.map((p) => Buffer.from(p, 'base64')));
+    else this.early.get(m.documentId)?.push(m);
+  }
+
+  private announce(documentId: string, fromOrder: number, toOrder: number, patches: Uint8Array[]): void {
+    if (this.opts.bus.kind === 'memory') return; // one instance: nobody else to tell
+    const message: Topics['doc.ops'] = {
+      origin: this.opts.instanceId,
+      documentId,
+      fromOrder,
+      toOrder,
+      patches: patches.map((p) => Buffer.from(p.buffer, p.byteOffset, p.byteLength).toString('base64')),
+    };
+    // Rows are durable already; an instance that misses this message reads them from PostgreSQL.
+    this.opts.bus.publish('doc.ops', message).catch((err) => this.opts.log.warn({ err: String(err), documentId }, 'publishing operations failed'));
+  }
+
+  /** A replica was lost: free it, load a fresh one from storage and move its subscribers over. */
+  private replace(doc: LiveDocument, reason: unknown): void {
+    this.opts.log.warn({ documentId: doc.id, reason: String((reason as Error)?.message ?? reason) }, 'document replica lost; reloading from storage');
+    if (this.resident.get(doc.id) === doc) this.resident.delete(doc.id);
+    const streams = doc.detachStreams();
+    queueMicrotask(() => doc.dispose());
+    if (streams.length === 0 || this.stopped) {
+      for (const s of streams) s.fail(new AppError(ErrorCode.UNAVAILABLE, 'document is reloading; resubscribe'));
+      return;
+    }
+    void this.get(doc.id)
+      .then(async (fresh) => {
+        if (!fresh) throw new AppError(ErrorCode.NOT_FOUND, 'document not found');
+        for (const s of streams) await fresh.adopt(s);
+      })
+      .catch((err) => {
+        const e = err instanceof AppError ? err : new AppError(ErrorCode.UNAVAILABLE, 'document is reloading; resubscribe with your last version');
+        for (const s of streams) s.fail(e);
+      });
+  }
+
+  private sweep(): void {
+    const now = Date.now();
+    for (const [id, doc] of this.resident) {
+      if (doc.isIdle(now, this.opts.idleMs)) {
+        this.resident.delete(id);
+        doc.dispose();
+      }
+    }
+  }
+}

@@ -1,0 +1,92 @@
+import { z } from 'zod';
+
+/** Where the server runs and what it connects to. Every field comes from the environment. */
+const ConfigSchema = z.object({
+  /** HTTP/WebSocket port (PORT, default 4000; 0 picks a free port). */
+  port: z.coerce.number().int().min(0).max(65535).default(4000),
+  /** Interface to bind (HOST, default 127.0.0.1). */
+  host: z.string().default('127.0.0.1'),
+  /** PostgreSQL URL (DATABASE_URL). Unset: embedded PostgreSQL in `dataDir`. */
+  databaseUrl: z.string().url().optional(),
+  /** Directory of the embedded PostgreSQL cluster (DATA_DIR, default ./data). */
+  dataDir: z.string().default('./data'),
+  /** Port of the embedded PostgreSQL (EMBEDDED_PG_PORT, default 54329: 5432 is often taken). */
+  embeddedPgPort: z.coerce.number().int().min(1).max(65535).default(54329),
+  /** Redis URL (REDIS_URL). Unset: in-process pub/sub, a single instance. */
+  redisUrl: z.string().optional(),
+  /** pino level (LOG_LEVEL, default info). */
+  logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** Run graphile-worker inside the server process (RUN_WORKER, default true). */
+  runWorker: z.stringbool().default(true),
+  /** Allowed browser origins for CORS and WebSocket upgrades (CORS_ORIGINS, comma-separated). */
+  corsOrigins: z
+    .string()
+    .default('http://localhost:4000,http://127.0.0.1:4000')
+    .transform((s) => s.split(',').map((o) => o.trim()).filter(Boolean)),
+  /** Session lifetime in seconds (SESSION_TTL_SECONDS, default 30 days). */
+  sessionTtlSeconds: z.coerce.number().int().positive().default(30 * 24 * 3600),
+  limits: z.object({
+    /** Largest HTTP body in bytes (MAX_BODY_BYTES, default 1 MiB). */
+    maxBodyBytes: z.coerce.number().int().positive().default(1024 * 1024),
+    /** Largest WebSocket frame in bytes (MAX_WS_FRAME_BYTES, default 1 MiB). */
+    maxWsFrameBytes: z.coerce.number().int().positive().default(1024 * 1024),
+    /** Most ops in one editDocument (MAX_OPS_PER_EDIT, default 1000). */
+    maxOpsPerEdit: z.coerce.number().int().positive().default(1000),
+    /** Most code points inserted by one edit or patch (MAX_INSERT_CHARS, default 1,000,000). */
+    maxInsertChars: z.coerce.number().int().positive().default(1_000_000),
+    /** Longest document in code points (MAX_DOCUMENT_CHARS, default 10,000,000). */
+    maxDocumentChars: z.coerce.number().int().positive().default(10_000_000),
+    /** Largest decoded patch in bytes (MAX_PATCH_BYTES, default 4 MiB). */
+    maxPatchBytes: z.coerce.number().int().positive().default(4 * 1024 * 1024),
+    /** Longest title in code points (MAX_TITLE_CHARS, default 500). */
+    maxTitleChars: z.coerce.number().int().positive().default(500),
+  }),
+  collab: z.object({
+    /** Evict a document with no activity and no subscribers after this many ms (DOC_IDLE_MS, default 60000). */
+    idleMs: z.coerce.number().int().positive().default(60_000),
+    /** Queue a snapshot after this many new operation rows (SNAPSHOT_EVERY_OPS, default 500). */
+    snapshotEveryOps: z.coerce.number().int().positive().default(500),
+  }),
+});
+
+export type Config = z.infer<typeof ConfigSchema>;
+
+/** Builds the validated config from an environment (process.env by default). Throws on bad values. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: DeepPartial<Config> = {}): Config {
+  const fromEnv = {
+    port: env.PORT,
+    host: env.HOST,
+    databaseUrl: env.DATABASE_URL || undefined,
+    dataDir: env.DATA_DIR,
+    embeddedPgPort: env.EMBEDDED_PG_PORT,
+    redisUrl: env.REDIS_URL || undefined,
+    logLevel: env.LOG_LEVEL,
+    runWorker: env.RUN_WORKER,
+    corsOrigins: env.CORS_ORIGINS,
+    sessionTtlSeconds: env.SESSION_TTL_SECONDS,
+    limits: {
+      maxBodyBytes: env.MAX_BODY_BYTES,
+      maxWsFrameBytes: env.MAX_WS_FRAME_BYTES,
+      maxOpsPerEdit: env.MAX_OPS_PER_EDIT,
+      maxInsertChars: env.MAX_INSERT_CHARS,
+      maxDocumentChars: env.MAX_DOCUMENT_CHARS,
+      maxPatchBytes: env.MAX_PATCH_BYTES,
+      maxTitleChars: env.MAX_TITLE_CHARS,
+    },
+    collab: { idleMs: env.DOC_IDLE_MS, snapshotEveryOps: env.SNAPSHOT_EVERY_OPS },
+  };
+  const config = ConfigSchema.parse(fromEnv);
+  return merge(config, overrides) as Config;
+}
+
+type DeepPartial<T> = { [K in keyof T]?: T[K] extends object ? (T[K] extends unknown[] ? T[K] : DeepPartial<T[K]>) : T[K] };
+
+function merge(base: Record<string, unknown>, over: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...base };
+  for (const [k, v] of Object.entries(over)) {
+    if (v === undefined) continue;
+    const b = base[k];
+    out[k] = v && typeof v === 'object' && !Array.isArray(v) && b && typeof b === 'object' ? merge(b as Record<string, unknown>, v as Record<string, unknown>) : v;
+  }
+  return out;
+}

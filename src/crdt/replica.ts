@@ -1,0 +1,545 @@
+import { Branch, OpLog } from 'diamond-types-node';
+import { AppError, ErrorCode, badInput } from '../errors.js';
+import { codePointLength, hasLoneSurrogate } from './text.js';
+import { isValidAgentName, type RemoteVersion } from './version.js';
+
+/** A local version: sorted local op numbers of one replica (never shown to clients). */
+export type Frontier = Uint32Array;
+
+export type TextOp = { kind: 'insert'; pos: number; text: string } | { kind: 'delete'; pos: number; len: number };
+
+export interface ReplicaLimits {
+  /** Most code points inserted by one edit or patch. */
+  maxInsertChars: number;
+  /** Longest document, in code points. */
+  maxDocumentChars: number;
+  /** Most ops in one positional edit. */
+  maxOpsPerEdit: number;
+}
+
+/** What an accepted (or already applied) edit produced. */
+export interface EditResult {
+  /** True when the whole (agent, seq) range was already applied: nothing changed. */
+  duplicate: boolean;
+  /** The version the edit produced: its parents plus its operations. */
+  version: RemoteVersion;
+  /** Patch carrying exactly the new operations (empty for a duplicate). */
+  patch: Uint8Array;
+  /** Runs of new operations per agent: [agent, seqStart, seqEnd). */
+  runs: AgentRun[];
+  inserted: number;
+  deleted: number;
+}
+
+export interface AgentRun {
+  agent: string;
+  seqStart: number;
+  seqEnd: number;
+}
+
+/** The engine trapped: this replica is lost and must be rebuilt from storage. */
+export class EngineFailure extends Error {
+  constructor(cause: unknown) {
+    super(`CRDT engine failure: ${String((cause as Error)?.message ?? cause)}`, { cause });
+  }
+}
+
+/** Raised when a version names operations this replica has not seen (yet). */
+export class UnknownVersionError extends AppError {
+  constructor(what = 'version') {
+    super(ErrorCode.UNKNOWN_VERSION, `${what} names operations this document does not have`);
+  }
+}
+
+interface Run {
+  seq: number;
+  lv: number;
+  len: number;
+}
+
+const EMPTY = new Uint32Array(0);
+const LENGTH_CACHE_MAX = 20_000;
+
+const keyOf = (f: ArrayLike<number>): string => Array.prototype.join.call(f, ',');
+
+/**
+ * One document's operation log in diamond-types, behind validation. Nothing unvalidated reaches the
+ * engine: positions are checked against the text length at the parent version, parents are resolved
+ * and normalised, agents and seqs are checked, patches are decoded strictly and merged into a scratch
+ * copy first. It keeps the (agent, seq) -> local version index the engine lacks. Call free() when done.
+ */
+export class Replica {
+  private oplog: OpLog;
+  private readonly runs = new Map<string, Run[]>();
+  private readonly lengths = new Map<string, number>();
+  private view: Branch | null = null;
+  private viewKey = '';
+  private viewText = '';
+  private poisoned = false;
+  /** Number of operations (the next local version). */
+  size = 0;
+
+  private constructor(oplog: OpLog) {
+    this.oplog = oplog;
+    this.lengths.set('', 0);
+  }
+
+  /** An empty replica. */
+  static empty(): Replica {
+    return new Replica(new OpLog());
+  }
+
+  /** Builds a replica from stored oplog bytes (a snapshot), trusted to be valid. */
+  static fromSnapshot(bytes: Uint8Array): Replica {
+    const r = Replica.empty();
+    r.mergeTrusted(bytes);
+    return r;
+  }
+
+  /** Merges operations that storage (or another instance, through storage) already accepted. */
+  mergeTrusted(patch: Uint8Array): { added: number; agents: string[] } {
+    const before = this.size;
+    this.guard(() => {
+      try {
+        this.oplog.addFromBytes(patch);
+      } catch (e) {
+        if (typeof e === 'string') throw new Error(`stored patch rejected: ${e}`);
+        throw e;
+      }
+    });
+    this.size = this.computeSize();
+    const agents = this.indexRange(before, this.size);
+    return { added: this.size - before, agents: [...new Set(agents.map((r) => r.agent))] };
+  }
+
+  /** The current local frontier. */
+  frontier(): Frontier {
+    return this.guard(() => this.oplog.getLocalVersion());
+  }
+
+  /** Converts a local frontier into the version clients see. */
+  toRemote(f: Frontier): RemoteVersion {
+    if (f.length === 0) return [];
+    return this.guard(() => this.oplog.localToRemoteVersion(f) as RemoteVersion);
+  }
+
+  /** Resolves a client's version into a normalised local frontier (union, sorted, deduplicated). */
+  resolve(version: RemoteVersion, what = 'version'): Frontier {
+    if (version.length === 0) return EMPTY;
+    let acc: Uint32Array = EMPTY;
+    for (const [agent, seq] of version) {
+      const lv = this.lvOf(agent, seq);
+      if (lv === undefined) throw new UnknownVersionError(what);
+      const one = new Uint32Array([lv]);
+      acc = acc.length === 0 ? one : this.guard(() => this.oplog.mergeVersions(acc, one));
+    }
+    return acc;
+  }
+
+  /** True when every stamp of the version is known here. */
+  knows(version: RemoteVersion): boolean {
+    return version.every(([agent, seq]) => this.lvOf(agent, seq) !== undefined);
+  }
+
+  /** The seq an agent's next operation must take. */
+  nextSeq(agent: string): number {
+    const r = this.runs.get(agent);
+    if (!r || r.length === 0) return 0;
+    const last = r[r.length - 1]!;
+    return last.seq + last.len;
+  }
+
+  /** Length in code points of the text at a frontier (cached; computed by a checkout when unknown). */
+  lengthAt(f: Frontier): number {
+    const key = keyOf(f);
+    const cached = this.lengths.get(key);
+    if (cached !== undefined) return cached;
+    const len = codePointLength(this.textAt(f));
+    this.rememberLength(key, len);
+    return len;
+  }
+
+  /** The text at a frontier. Moving forward from the last read reuses its branch. */
+  textAt(f: Frontier): string {
+    const key = keyOf(f);
+    if (this.view && key === this.viewKey) return this.viewText;
+    return this.guard(() => {
+      if (this.view && this.descends(f, this.view.getLocalVersion())) {
+        this.view.merge(this.oplog, f);
+      } else {
+        this.view?.free();
+        this.view = new Branch();
+        this.view.merge(this.oplog, f);
+      }
+      this.viewKey = key;
+      this.viewText = this.view.get();
+      this.rememberLength(key, codePointLength(this.viewText));
+      return this.viewText;
+    });
+  }
+
+  /**
+   * Applies a positional edit by `agent` starting at `seq`, made against `parents`. Validates every op
+   * against the text length at that version first; nothing reaches the engine unless all ops are valid.
+   */
+  applyEdit(agent: string, seq: number, parents: RemoteVersion, ops: TextOp[], limits: ReplicaLimits): EditResult {
+    if (!isValidAgentName(agent)) throw badInput('agent is not a valid agent name', { field: 'agent' });
+    if (!Number.isSafeInteger(seq) || seq < 0) throw badInput('seq must be a non-negative integer', { field: 'seq' });
+    if (ops.length === 0) throw badInput('ops must not be empty', { field: 'ops' });
+    if (ops.length > limits.maxOpsPerEdit) {
+      throw new AppError(ErrorCode.PAYLOAD_TOO_LARGE, `an edit may carry at most ${limits.maxOpsPerEdit} ops`, { field: 'ops', max: limits.maxOpsPerEdit });
+    }
+    let events = 0;
+    let inserted = 0;
+    for (const op of ops) {
+      if (op.kind === 'insert') {
+        if (hasLoneSurrogate(op.text)) throw badInput('insert text contains a lone surrogate', { field: 'ops' });
+        const n = codePointLength(op.text);
+        if (n === 0) throw badInput('an insert must insert at least one character', { field: 'ops' });
+        inserted += n;
+        events += n;
+      } else {
+        if (!Number.isSafeInteger(op.len) || op.len < 1) throw badInput('a delete must delete at least one character', { field: 'ops' });
+        events += op.len;
+      }
+    }
+    if (inserted > limits.maxInsertChars) {
+      throw new AppError(ErrorCode.PAYLOAD_TOO_LARGE, `an edit may insert at most ${limits.maxInsertChars} characters`, { field: 'ops', max: limits.maxInsertChars });
+    }
+    const next = this.nextSeq(agent);
+    const lastSeq = seq + events - 1;
+    if (seq + events <= next) {
+      return { duplicate: true, version: [[agent, lastSeq]], patch: new Uint8Array(0), runs: [], inserted: 0, deleted: 0 };
+    }
+    if (seq < next) throw badInput(`seq range ${seq}..${lastSeq} overlaps operations already applied (next seq is ${next})`, { field: 'seq', nextSeq: next });
+    if (seq > next) throw new AppError(ErrorCode.SEQ_GAP, `seq ${seq} skips ahead of this agent's next seq ${next}`, { field: 'seq', nextSeq: next });
+
+    const base = this.resolve(parents, 'parents');
+    let len = this.lengthAt(base);
+    let deleted = 0;
+    for (const [i, op] of ops.entries()) {
+      if (!Number.isSafeInteger(op.pos) || op.pos < 0) throw badInput(`op ${i}: position must be a non-negative integer`, { field: 'ops', index: i });
+      if (op.kind === 'insert') {
+        if (op.pos > len) throw badInput(`op ${i}: insert at ${op.pos} is past the end (length ${len})`, { field: 'ops', index: i });
+        len += codePointLength(op.text);
+      } else {
+        if (op.pos + op.len > len) throw badInput(`op ${i}: delete of ${op.len} at ${op.pos} runs past the end (length ${len})`, { field: 'ops', index: i });
+        len -= op.len;
+        deleted += op.len;
+      }
+    }
+    if (len > limits.maxDocumentChars) {
+      throw new AppError(ErrorCode.PAYLOAD_TOO_LARGE, `a document may hold at most ${limits.maxDocumentChars} characters`, { max: limits.maxDocumentChars });
+    }
+
+    const before = this.frontier();
+    const patch = this.guard(() => {
+      this.oplog.setAgent(agent);
+      let p: Uint32Array = base;
+      let l = this.lengthAt(base);
+      for (const op of ops) {
+        let lv: number;
+        if (op.kind === 'insert') {
+          lv = this.oplog.ins(op.pos, op.text, p);
+          l += codePointLength(op.text);
+        } else {
+          lv = this.oplog.del(op.pos, op.len, p);
+          l -= op.len;
+        }
+        p = new Uint32Array([lv]);
+        this.rememberLength(String(lv), l);
+      }
+      return this.oplog.getPatchSince(before);
+    });
+    const start = this.size;
+    this.size += events;
+    this.addRun(agent, seq, start, events);
+    return { duplicate: false, version: [[agent, lastSeq]], patch, runs: [{ agent, seqStart: seq, seqEnd: seq + events }], inserted, deleted };
+  }
+
+  /**
+   * Merges a client's patch. It is decoded into a scratch copy first; its new operations must belong
+   * to `mayWrite` agents, continue each agent's seq without a gap, and stay inside the text at their
+   * parents. Only then is it merged here. Operations the replica already has are ignored.
+   */
+  applyPatch(bytes: Uint8Array, mayWrite: (agent: string) => boolean, limits: ReplicaLimits): EditResult {
+    const scratch = this.guard(() => this.oplog.clone());
+    try {
+      try {
+        scratch.addFromBytes(bytes);
+      } catch (e) {
+        if (typeof e === 'string' && /BaseVersionUnknown/.test(e)) throw new UnknownVersionError('patch parents');
+        if (typeof e === 'string') throw badInput(`patch could not be decoded: ${e}`, { field: 'patch' });
+        if (isWasmTrap(e)) throw badInput('patch could not be decoded', { field: 'patch' });
+        throw e;
+      }
+      const after = computeSize(scratch);
+      const added = after - this.size;
+      if (added === 0) {
+        const v = scratch.localToRemoteVersion(scratch.getLocalVersion()) as RemoteVersion;
+        return { duplicate: true, version: v, patch: new Uint8Array(0), runs: [], inserted: 0, deleted: 0 };
+      }
+      if (added > limits.maxInsertChars) {
+        throw new AppError(ErrorCode.PAYLOAD_TOO_LARGE, `a patch may carry at most ${limits.maxInsertChars} new operations`, { field: 'patch', max: limits.maxInsertChars });
+      }
+      const runs = agentRuns(scratch, this.size, after);
+      for (const run of runs) {
+        if (!isValidAgentName(run.agent) || !mayWrite(run.agent)) {
+          throw new AppError(ErrorCode.FORBIDDEN, `patch carries new operations by agent "${run.agent}", which was not issued to you for this document`, { field: 'patch' });
+        }
+      }
+      const expected = new Map<string, number>();
+      for (const run of runs) {
+        const next = expected.get(run.agent) ?? this.nextSeq(run.agent);
+        if (run.seqStart !== next) {
+          throw new AppError(ErrorCode.SEQ_GAP, `patch operations of agent "${run.agent}" start at seq ${run.seqStart}, expected ${next}`, { field: 'patch', nextSeq: next });
+        }
+        expected.set(run.agent, run.seqEnd);
+      }
+      const { inserted, deleted, finalLen } = this.checkPatchOps(scratch, this.size, after);
+      if (inserted > limits.maxInsertChars) {
+        throw new AppError(ErrorCode.PAYLOAD_TOO_LARGE, `a patch may insert at most ${limits.maxInsertChars} characters`, { field: 'patch', max: limits.maxInsertChars });
+      }
+      if (finalLen > limits.maxDocumentChars) {
+        throw new AppError(ErrorCode.PAYLOAD_TOO_LARGE, `a document may hold at most ${limits.maxDocumentChars} characters`, { max: limits.maxDocumentChars });
+      }
+      // Valid: merge the new operations (only those) into the live log.
+      const newOps = scratch.getPatchSince(this.frontier());
+      const before = this.size;
+      const prev = this.frontier();
+      this.guard(() => this.oplog.addFromBytes(newOps));
+      this.size = this.computeSize();
+      this.indexRange(before, this.size);
+      const patch = this.guard(() => this.oplog.getPatchSince(prev));
+      return { duplicate: false, version: this.toRemote(this.frontier()), patch, runs, inserted, deleted };
+    } finally {
+      try {
+        scratch.free();
+      } catch {
+        // a scratch copy that trapped cannot be freed; it is dropped
+      }
+    }
+  }
+
+  /** Positional changes that turn the text at `from` into the current text. */
+  changesSince(from: Frontier): TextOp[] {
+    const xf = this.guard(() => this.oplog.getXFSince(from)) as XfItem[];
+    const out: TextOp[] = [];
+    for (const item of xf) {
+      if (item.kind === 'Ins') out.push({ kind: 'insert', pos: item.start, text: item.content ?? '' });
+      else out.push({ kind: 'delete', pos: item.start, len: item.end - item.start });
+    }
+    return out;
+  }
+
+  /** A patch carrying every operation not in `from`. */
+  patchSince(from: Frontier): Uint8Array {
+    return this.guard(() => this.oplog.getPatchSince(from));
+  }
+
+  /** Agents with operations that `from` does not include. */
+  agentsSince(from: Frontier): string[] {
+    const out: string[] = [];
+    for (const [agent, runs] of this.runs) {
+      const last = runs[runs.length - 1];
+      if (last && !this.descends(from, new Uint32Array([last.lv + last.len - 1]))) out.push(agent);
+    }
+    return out;
+  }
+
+  /** The whole oplog, for a snapshot. */
+  toBytes(): Uint8Array {
+    return this.guard(() => this.oplog.toBytes());
+  }
+
+  /** True when the frontier `a` includes everything in `b`. */
+  descends(a: Frontier, b: Frontier): boolean {
+    if (b.length === 0) return true;
+    const merged = this.guard(() => this.oplog.mergeVersions(a, b));
+    return keyOf(merged) === keyOf(a);
+  }
+
+  /** Remembers the length of a frontier the caller computed (for instance from an event's ops). */
+  noteLength(f: Frontier, len: number): void {
+    this.rememberLength(keyOf(f), len);
+  }
+
+  /** Releases the WASM memory. The replica is unusable afterwards. */
+  free(): void {
+    if (this.poisoned) return;
+    this.poisoned = true;
+    try {
+      this.view?.free();
+      this.oplog.free();
+    } catch {
+      // a trapped instance cannot free; it is dropped either way
+    }
+    this.view = null;
+  }
+
+  get isPoisoned(): boolean {
+    return this.poisoned;
+  }
+
+  private lvOf(agent: string, seq: number): number | undefined {
+    const runs = this.runs.get(agent);
+    if (!runs) return undefined;
+    let lo = 0;
+    let hi = runs.length - 1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >> 1;
+      const r = runs[mid]!;
+      if (seq < r.seq) hi = mid - 1;
+      else if (seq >= r.seq + r.len) lo = mid + 1;
+      else return r.lv + (seq - r.seq);
+    }
+    return undefined;
+  }
+
+  private addRun(agent: string, seq: number, lv: number, len: number): void {
+    let list = this.runs.get(agent);
+    if (!list) this.runs.set(agent, (list = []));
+    const last = list[list.length - 1];
+    if (last && last.seq + last.len === seq && last.lv + last.len === lv) last.len += len;
+    else list.push({ seq, lv, len });
+  }
+
+  private indexRange(from: number, to: number): AgentRun[] {
+    if (to <= from) return [];
+    const runs = agentRunsWithLv(this.oplog, from, to);
+    for (const r of runs) this.addRun(r.agent, r.seqStart, r.lv, r.seqEnd - r.seqStart);
+    return runs;
+  }
+
+  private computeSize(): number {
+    return computeSize(this.oplog);
+  }
+
+  private rememberLength(key: string, len: number): void {
+    if (this.lengths.size >= LENGTH_CACHE_MAX) {
+      const first = this.lengths.keys().next().value;
+      if (first !== undefined && first !== '') this.lengths.delete(first);
+    }
+    this.lengths.set(key, len);
+  }
+
+  /**
+   * Checks every new operation in [from, to) of `scratch` against the text length at its parents.
+   * The engine itself accepts out-of-range positions and then crashes on every later checkout.
+   */
+  private checkPatchOps(scratch: OpLog, from: number, to: number): { inserted: number; deleted: number; finalLen: number } {
+    const history = (scratch.getHistory() as HistoryEntry[]).filter((h) => h.span[1] > from);
+    const ops = scratch.getOpsSince(this.frontier()) as XfItem[];
+    // Lengths at versions inside the patch are computed on the scratch log.
+    const lengthOn = (parents: number[]): number => {
+      const key = keyOf(parents);
+      const known = this.lengths.get(key);
+      if (known !== undefined && parents.every((p) => p < from)) return known;
+      const b = new Branch();
+      try {
+        b.merge(scratch, new Uint32Array(parents));
+        return codePointLength(b.get());
+      } finally {
+        b.free();
+      }
+    };
+    // Split the ops into pieces that each lie inside one history span: a span's first op sits on
+    // the span's parents, every later one on the op before it.
+    let lv = from;
+    let hIdx = 0;
+    let len = -1;
+    let inserted = 0;
+    let deleted = 0;
+    for (const op of ops) {
+      const total = op.end - op.start;
+      let done = 0;
+      while (done < total) {
+        while (hIdx < history.length && history[hIdx]!.span[1] <= lv) hIdx++;
+        const h = history[hIdx];
+        if (!h) throw badInput('patch operations could not be accounted for', { field: 'patch' });
+        if (lv === h.span[0]) len = lengthOn(h.parents);
+        else if (len < 0) len = lengthOn([lv - 1]);
+        const n = Math.min(total - done, h.span[1] - lv);
+        if (op.kind === 'Ins') {
+          const pos = op.fwd ? op.start + done : op.start;
+          if (pos < 0 || pos > len) throw badInput('patch inserts past the end of the text', { field: 'patch' });
+          len += n;
+          inserted += n;
+        } else {
+          const end = op.fwd ? op.start + n : op.end - done;
+          const start = op.fwd ? op.start : end - n;
+          if (start < 0 || end > len) throw badInput('patch deletes past the end of the text', { field: 'patch' });
+          len -= n;
+          deleted += n;
+        }
+        done += n;
+        lv += n;
+      }
+    }
+    if (lv !== to) throw badInput('patch operations could not be accounted for', { field: 'patch' });
+    return { inserted, deleted, finalLen: lengthOn(Array.from(scratch.getLocalVersion())) };
+  }
+
+  private guard<T>(fn: () => T): T {
+    if (this.poisoned) throw new EngineFailure('replica was already lost');
+    try {
+      return fn();
+    } catch (e) {
+      if (isWasmTrap(e)) {
+        this.poisoned = true;
+        throw new EngineFailure(e);
+      }
+      throw e;
+    }
+  }
+}
+
+function isWasmTrap(e: unknown): boolean {
+  return e instanceof Error && (e.name === 'RuntimeError' || /unreachable|recursive use of an object/.test(e.message));
+}
+
+interface XfItem {
+  kind: 'Ins' | 'Del';
+  start: number;
+  end: number;
+  fwd: boolean;
+  content?: string;
+}
+
+interface HistoryEntry {
+  span: [number, number];
+  parents: number[];
+}
+
+function computeSize(oplog: OpLog): number {
+  const f = oplog.getLocalVersion();
+  let max = -1;
+  for (const v of f) if (v > max) max = v;
+  return max + 1;
+}
+
+function agentRuns(oplog: OpLog, from: number, to: number): AgentRun[] {
+  return agentRunsWithLv(oplog, from, to).map(({ agent, seqStart, seqEnd }) => ({ agent, seqStart, seqEnd }));
+}
+
+/** Splits local range [from, to) into runs of one agent with consecutive seqs, with few engine calls. */
+function agentRunsWithLv(oplog: OpLog, from: number, to: number): (AgentRun & { lv: number })[] {
+  const out: (AgentRun & { lv: number })[] = [];
+  const stampOf = (lv: number) => (oplog.localToRemoteVersion(new Uint32Array([lv])) as RemoteVersion)[0]!;
+  const visit = (a: number, b: number, sa: [string, number], sb: [string, number]) => {
+    // [a, b] inclusive. One run when both ends belong to one agent and seqs advance with local versions.
+    if (sa[0] === sb[0] && sb[1] - sa[1] === b - a) {
+      const last = out[out.length - 1];
+      if (last && last.agent === sa[0] && last.seqEnd === sa[1] && last.lv + (last.seqEnd - last.seqStart) === a) last.seqEnd = sb[1] + 1;
+      else out.push({ agent: sa[0], seqStart: sa[1], seqEnd: sb[1] + 1, lv: a });
+      return;
+    }
+    const mid = (a + b) >> 1;
+    const sm = stampOf(mid);
+    const sm1 = stampOf(mid + 1);
+    visit(a, mid, sa, sm);
+    visit(mid + 1, b, sm1, sb);
+  };
+  if (to > from) visit(from, to - 1, stampOf(from), stampOf(to - 1));
+  return out;
+}

@@ -1,0 +1,29 @@
+/** Helpers for text measured in Unicode code points, the unit of every position and length. */
+
+/** Number of code points in `s` (a surrogate pair counts once). */
+export function codePointLength(s: string): number {
+  let n = s.length;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c >= 0xdc00 && c <= 0xdfff && i > 0) {
+      const p = s.charCodeAt(i - 1);
+      if (p >= 0xd800 && p <= 0xdbff) n--;
+    }
+  }
+  return n;
+}
+
+/** True when `s` holds a high surrogate not followed by a low one, or a low one not preceded by a high one. */
+export function hasLoneSurrogate(s: string): boolean {
+  return !s.isWellFormed();
+}
+
+/** UTF-16 index of code point offset `cp` in `s` (clamped to the end). */
+export function codePointToIndex(s: string, cp: number): number {
+  let i = 0;
+  for (let k = 0; k < cp && i < s.length; k++) {
+    const c = s.charCodeAt(i);
+    i += c >= 0xd800 && c <= 0xdbff && i + 1 < s.length ? 2 : 1;
+  }
+  return i;
+}

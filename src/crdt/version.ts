@@ -1,0 +1,37 @@
+import { badInput } from '../errors.js';
+
+/** A version as clients see it: diamond-types' remote version, `[[agent, seq], ...]`. */
+export type RemoteVersion = [string, number][];
+
+/** Longest agent name the engine accepts, in UTF-8 bytes. */
+export const MAX_AGENT_BYTES = 50;
+
+/** Checks an agent name is one the engine can hold: 1..50 UTF-8 bytes, well formed, not "ROOT". */
+export function isValidAgentName(agent: unknown): agent is string {
+  return (
+    typeof agent === 'string' &&
+    agent.length > 0 &&
+    agent !== 'ROOT' &&
+    agent.isWellFormed() &&
+    Buffer.byteLength(agent, 'utf8') <= MAX_AGENT_BYTES
+  );
+}
+
+/** Parses a wire value into a RemoteVersion or throws BAD_USER_INPUT. Order and duplicates are kept: the replica normalises. */
+export function parseRemoteVersion(value: unknown, field = 'version'): RemoteVersion {
+  let v = value;
+  if (typeof v === 'string') {
+    try {
+      v = JSON.parse(v);
+    } catch {
+      throw badInput(`${field} must be a JSON array of [agent, seq] pairs`, { field });
+    }
+  }
+  if (!Array.isArray(v) || v.length > 10_000) throw badInput(`${field} must be an array of [agent, seq] pairs`, { field });
+  return v.map((pair) => {
+    if (!Array.isArray(pair) || pair.length !== 2 || !isValidAgentName(pair[0]) || !Number.isSafeInteger(pair[1]) || pair[1] < 0) {
+      throw badInput(`${field} must be an array of [agent, seq] pairs (agent: 1-50 bytes; seq: integer >= 0)`, { field });
+    }
+    return [pair[0], pair[1]] as [string, number];
+  });
+}

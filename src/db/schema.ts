@@ -1,0 +1,70 @@
+import { sql } from 'drizzle-orm';
+import { bigint, customType, index, integer, jsonb, pgTable, primaryKey, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
+
+const bytea = customType<{ data: Buffer; driverData: Buffer }>({ dataType: () => 'bytea' });
+
+/** A remote version: [[agent, seq], ...], as diamond-types prints it. */
+export type RemoteVersion = [string, number][];
+
+export const users = pgTable('users', {
+  id: uuid('id').primaryKey().default(sql`gen_random_uuid()`),
+  email: text('email').notNull(),
+  passwordHash: text('password_hash').notNull(),
+  displayName: text('display_name').notNull(),
+  createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+}, (t) => [uniqueIndex('users_email_key').on(t.email)]);
+
+export const sessions = pgTable('sessions', {
+  id: uuid('id').primaryKey().default(sql`gen_random_uuid()`),
+  userId: uuid('user_id').notNull().references(() => users.id, { onDelete: 'cascade' }),
+  /** sha256 of the bearer token; the token itself is never stored. */
+  tokenHash: text('token_hash').notNull(),
+  createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+  expiresAt: timestamp('expires_at', { withTimezone: true }).notNull(),
+  revokedAt: timestamp('revoked_at', { withTimezone: true }),
+}, (t) => [uniqueIndex('sessions_token_hash_key').on(t.tokenHash), index('sessions_user_idx').on(t.userId)]);
+
+export const documents = pgTable('documents', {
+  id: uuid('id').primaryKey().default(sql`gen_random_uuid()`),
+  ownerId: uuid('owner_id').notNull().references(() => users.id),
+  title: text('title').notNull(),
+  /** How many operation rows the document has had: the last assigned server order. */
+  opCount: bigint('op_count', { mode: 'number' }).notNull().default(0),
+  createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+  updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+}, (t) => [index('documents_owner_created_idx').on(t.ownerId, t.createdAt)]);
+
+/** Agents issued by joinDocument (and createDocument): who may write under which agent name. */
+export const documentAgents = pgTable('document_agents', {
+  documentId: uuid('document_id').notNull().references(() => documents.id, { onDelete: 'cascade' }),
+  agent: text('agent').notNull(),
+  userId: uuid('user_id').notNull().references(() => users.id, { onDelete: 'cascade' }),
+  createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+}, (t) => [primaryKey({ columns: [t.documentId, t.agent] })]);
+
+/** The operation log: one row per accepted edit or patch, in server order per document. */
+export const operations = pgTable('operations', {
+  documentId: uuid('document_id').notNull().references(() => documents.id, { onDelete: 'cascade' }),
+  serverOrder: bigint('server_order', { mode: 'number' }).notNull(),
+  agent: text('agent').notNull(),
+  seqStart: integer('seq_start').notNull(),
+  /** Exclusive end of the agent's seq range this row carries (for rows of one agent). */
+  seqEnd: integer('seq_end').notNull(),
+  /** diamond-types patch holding exactly this row's new operations. */
+  patch: bytea('patch').notNull(),
+  parents: jsonb('parents').$type<RemoteVersion>().notNull(),
+  authorId: uuid('author_id').notNull().references(() => users.id),
+  inserted: integer('inserted').notNull().default(0),
+  deleted: integer('deleted').notNull().default(0),
+  createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+}, (t) => [primaryKey({ columns: [t.documentId, t.serverOrder] }), uniqueIndex('operations_agent_seq_key').on(t.documentId, t.agent, t.seqStart)]);
+
+/** A full oplog and its text, covering every operation row up to serverOrder. */
+export const snapshots = pgTable('snapshots', {
+  documentId: uuid('document_id').notNull().references(() => documents.id, { onDelete: 'cascade' }),
+  serverOrder: bigint('server_order', { mode: 'number' }).notNull(),
+  oplog: bytea('oplog').notNull(),
+  content: text('content').notNull(),
+  version: jsonb('version').$type<RemoteVersion>().notNull(),
+  createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+}, (t) => [primaryKey({ columns: [t.documentId, t.serverOrder] })]);

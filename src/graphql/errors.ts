@@ -1,0 +1,43 @@
+import { GraphQLError } from 'graphql';
+import type { Logger } from 'pino';
+import { ErrorCode, findAppError, isKnownCode, isUnavailable } from '../errors.js';
+
+/** By name, not instanceof: graphql ships CJS and ESM builds, and a process may load both. */
+const isGraphQLError = (e: unknown): e is GraphQLError => e instanceof Error && e.name === 'GraphQLError';
+
+/**
+ * The one boundary where errors become what clients see. Expected errors keep their code; errors
+ * graphql-js raises without a code (parse, validation, variable coercion, @oneOf) become
+ * BAD_USER_INPUT; anything else is logged and masked as INTERNAL_SERVER_ERROR.
+ */
+export function normalizeError(err: unknown, log: Logger): GraphQLError {
+  const app = findAppError(err);
+  if (app) {
+    if (app === err) return app;
+    const g = err as GraphQLError;
+    return new GraphQLError(app.message, { nodes: g.nodes, positions: g.positions, path: g.path, extensions: { ...app.extensions } });
+  }
+  if (isGraphQLError(err)) {
+    const original = err.originalError;
+    const code = err.extensions?.code;
+    if (original && !isGraphQLError(original)) {
+      if (isUnavailable(original)) {
+        return new GraphQLError('a dependency is unavailable; retry', { path: err.path, extensions: { code: ErrorCode.UNAVAILABLE } });
+      }
+      log.error({ err: original, path: err.path }, 'unexpected error in resolver');
+      return new GraphQLError('Unexpected error.', { path: err.path, extensions: { code: ErrorCode.INTERNAL_SERVER_ERROR } });
+    }
+    if (isKnownCode(code)) return err;
+    if (code === 'INTERNAL_SERVER_ERROR') return err;
+    // Syntax, validation and coercion errors carry no code of ours (Yoga may add its own).
+    return new GraphQLError(err.message, {
+      nodes: err.nodes,
+      positions: err.positions,
+      path: err.path,
+      extensions: { ...err.extensions, code: ErrorCode.BAD_USER_INPUT },
+    });
+  }
+  if (isUnavailable(err)) return new GraphQLError('a dependency is unavailable; retry', { extensions: { code: ErrorCode.UNAVAILABLE } });
+  log.error({ err }, 'unexpected error');
+  return new GraphQLError('Unexpected error.', { extensions: { code: ErrorCode.INTERNAL_SERVER_ERROR } });
+}

@@ -1,0 +1,9 @@
+import { builder } from './builder.js';
+import './types/scalars.js';
+import './types/user.js';
+import './types/auth.js';
+import './types/document.js';
+import './types/edit.js';
+import './types/changes.js';
+
+export const schema = builder.toSchema({ sortSchema: true });

@@ -1,0 +1,126 @@
+import { findVisibleDocument, requireViewer } from '../../auth/access.js';
+import type { DocumentMeta, LiveDocument } from '../../collab/liveDocument.js';
+import { createDocument } from '../../commands/createDocument.js';
+import type { RequestContext } from '../../context.js';
+import { codePointLength } from '../../crdt/text.js';
+import type { RemoteVersion } from '../../crdt/version.js';
+import { AppError, ErrorCode, badInput } from '../../errors.js';
+import { builder } from '../builder.js';
+
+/** A document as the API returns it: its row, plus text and version read together once per request. */
+export interface DocumentSource {
+  meta: DocumentMeta;
+  live?: LiveDocument;
+  state?: Promise<{ content: string; length: number; version: RemoteVersion }>;
+}
+
+export const documentSource = (live: LiveDocument): DocumentSource => ({ meta: live.meta, live });
+
+/** Text, length and version from one committed point, so a query never mixes two versions. */
+function stateOf(src: DocumentSource, ctx: RequestContext) {
+  src.state ??= (async () => {
+    const live = src.live ?? (await ctx.services.documents.get(src.meta.id));
+    if (!live) throw new AppError(ErrorCode.NOT_FOUND, 'document not found');
+    const { content, version } = live.snapshot();
+    return { content, version, length: codePointLength(content) };
+  })();
+  return src.state;
+}
+
+export const DocumentRef = builder.objectRef<DocumentSource>('Document').implement({
+  description: 'A collaborative plain-text document.',
+  fields: (t) => ({
+    id: t.id({ resolve: (d) => d.meta.id }),
+    title: t.string({ resolve: (d) => d.meta.title }),
+    content: t.string({ description: 'The current text.', resolve: async (d, _a, ctx) => (await stateOf(d, ctx)).content }),
+    length: t.int({ description: 'Length of the current text in Unicode code points.', resolve: async (d, _a, ctx) => (await stateOf(d, ctx)).length }),
+    version: t.field({ type: 'Version', description: 'The current version (frontier).', resolve: async (d, _a, ctx) => (await stateOf(d, ctx)).version }),
+    createdAt: t.field({ type: 'DateTime', resolve: (d) => d.meta.createdAt }),
+    updatedAt: t.field({ type: 'DateTime', resolve: (d) => d.meta.updatedAt }),
+  }),
+});
+
+const CreateDocumentInput = builder.inputType('CreateDocumentInput', {
+  fields: (t) => ({
+    title: t.string({ required: true }),
+    content: t.string({ required: false, description: 'Initial text, written by an agent of the creator.' }),
+  }),
+});
+
+const CreateDocumentPayload = builder.objectRef<{ document: DocumentSource }>('CreateDocumentPayload').implement({
+  fields: (t) => ({ document: t.field({ type: DocumentRef, resolve: (p) => p.document }) }),
+});
+
+interface Cursor {
+  createdAt: string;
+  id: string;
+}
+
+const encodeCursor = (c: Cursor) => Buffer.from(JSON.stringify([c.createdAt, c.id])).toString('base64url');
+function decodeCursor(s: string): Cursor {
+  try {
+    const [createdAt, id] = JSON.parse(Buffer.from(s, 'base64url').toString('utf8')) as [string, string];
+    if (typeof createdAt !== 'string' || typeof id !== 'string' || Number.isNaN(Date.parse(createdAt))) throw new Error('bad');
+    return { createdAt, id };
+  } catch {
+    throw badInput('after is not a cursor returned by this connection', { field: 'after' });
+  }
+}
+
+builder.queryFields((t) => ({
+  document: t.field({
+    type: DocumentRef,
+    nullable: true,
+    description: 'A document; null when it does not exist or is not visible to the caller.',
+    args: { id: t.arg.id({ required: true }) },
+    resolve: async (_r, { id }, ctx) => {
+      const live = await findVisibleDocument(ctx, String(id));
+      return live ? documentSource(live) : null;
+    },
+  }),
+  documents: t.connection({
+    type: DocumentRef,
+    description: "The caller's documents, newest first.",
+    resolve: async (_r, args, ctx) => {
+      const viewer = requireViewer(ctx);
+      if (args.before || args.last) throw badInput('documents pages forward only: use first and after');
+      const first = args.first ?? 20;
+      if (first < 0 || first > 100) throw badInput('first must be between 0 and 100', { field: 'first', max: 100 });
+      const after = args.after ? decodeCursor(args.after) : null;
+      const res = await ctx.services.pool.query<{ id: string; owner_id: string; title: string; created_at: Date; updated_at: Date; cursor_at: string }>(
+        `SELECT id, owner_id, title, created_at, updated_at, to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS cursor_at
+           FROM documents
+          WHERE owner_id = $1 AND ($2::timestamptz IS NULL OR (created_at, id) < ($2::timestamptz, $3::uuid))
+          ORDER BY created_at DESC, id DESC LIMIT $4`,
+        [viewer.userId, after?.createdAt ?? null, after?.id ?? null, first + 1],
+      );
+      const rows = res.rows.slice(0, first);
+      const edges = rows.map((r) => ({
+        cursor: encodeCursor({ createdAt: r.cursor_at, id: r.id }),
+        node: { meta: { id: r.id, ownerId: r.owner_id, title: r.title, createdAt: r.created_at, updatedAt: r.updated_at } } as DocumentSource,
+      }));
+      return {
+        edges,
+        pageInfo: {
+          hasNextPage: res.rows.length > first,
+          hasPreviousPage: after !== null,
+          startCursor: edges[0]?.cursor ?? null,
+          endCursor: edges[edges.length - 1]?.cursor ?? null,
+        },
+      };
+    },
+  }),
+}));
+
+builder.mutationField('createDocument', (t) =>
+  t.field({
+    type: CreateDocumentPayload,
+    args: { input: t.arg({ type: CreateDocumentInput, required: true }) },
+    resolve: async (_r, { input }, ctx) => {
+      const id = await createDocument(ctx, input);
+      const live = await ctx.services.documents.get(id);
+      if (!live) throw new AppError(ErrorCode.INTERNAL_SERVER_ERROR, 'created document vanished');
+      return { document: documentSource(live) };
+    },
+  }),
+);

@@ -1,0 +1,47 @@
+import { createYoga, type Plugin, type YogaServerInstance } from 'graphql-yoga';
+import { GraphQLError, type ExecutionResult } from 'graphql';
+import { bearerToken } from '../auth/tokens.js';
+import type { RequestContext, Services } from '../context.js';
+import { normalizeError } from './errors.js';
+import { schema } from './schema.js';
+
+/** What the WebSocket server passes to the context factory instead of an HTTP request. */
+export interface WsInit {
+  connectionParams?: Record<string, unknown>;
+}
+
+export type Yoga = YogaServerInstance<WsInit, RequestContext>;
+
+/** GraphQL over HTTP (and the engine behind the WebSocket server): one plugin pipeline for both. */
+export function createGraphQL(services: Services): Yoga {
+  const { config, log } = services;
+  const errorCodes: Plugin = {
+    onResultProcess({ result, setResult }) {
+      if (Array.isArray(result) || !result || typeof result !== 'object' || !('errors' in result) || !result.errors) return;
+      const r = result as ExecutionResult;
+      setResult({ ...r, errors: r.errors!.map((e) => normalizeError(e, log)) });
+    },
+  };
+  return createYoga<WsInit, RequestContext>({
+    schema,
+    graphqlEndpoint: '/graphql',
+    landingPage: false,
+    logging: {
+      debug: (...a) => log.debug(a.map(String).join(' ')),
+      info: (...a) => log.info(a.map(String).join(' ')),
+      warn: (...a) => log.warn(a.map(String).join(' ')),
+      error: (...a) => log.error(a.map(String).join(' ')),
+    },
+    cors: { origin: config.corsOrigins, credentials: true },
+    graphiql: { subscriptionsProtocol: 'WS', title: 'cowrite' },
+    maskedErrors: { maskError: (err) => normalizeError(err, log) },
+    plugins: [errorCodes],
+    context: async (init) => {
+      const request = (init as { request?: Request }).request;
+      const header = request?.headers?.get('authorization') ?? (init.connectionParams?.authorization as string | undefined) ?? null;
+      if (header !== null && typeof header !== 'string') throw new GraphQLError('authorization must be a string', { extensions: { code: 'UNAUTHENTICATED' } });
+      const viewer = await services.sessions.authenticate(bearerToken(header) ?? (header ? '' : null));
+      return { services, viewer };
+    },
+  });
+}

@@ -1,0 +1,82 @@
+import type { Server } from 'node:http';
+import { GraphQLError, type ExecutionArgs } from 'graphql';
+import { CloseCode, type OperationResult } from 'graphql-ws';
+import { useServer } from 'graphql-ws/use/ws';
+import type { Logger } from 'pino';
+import { WebSocketServer } from 'ws';
+import { normalizeError } from '../graphql/errors.js';
+import type { Yoga } from '../graphql/yoga.js';
+
+export interface WsServerOptions {
+  server: Server;
+  yoga: Yoga;
+  log: Logger;
+  maxPayload: number;
+  allowedOrigins: string[];
+}
+
+export interface WsServer {
+  /** Closes every socket (with `code`) and stops accepting new ones. */
+  stop(code?: number, reason?: string): Promise<void>;
+  readonly clientCount: number;
+}
+
+/** graphql-ws (graphql-transport-ws) on /graphql, executing through Yoga's plugin pipeline. */
+export function startWsServer({ server, yoga, log, maxPayload, allowedOrigins }: WsServerOptions): WsServer {
+  const wss = new WebSocketServer({
+    server,
+    path: yoga.graphqlEndpoint,
+    maxPayload,
+    // Browsers send Origin; a page on another site must not ride on a user's credentials.
+    verifyClient: ({ origin }: { origin?: string }) => !origin || allowedOrigins.includes(origin),
+  });
+  const disposable = useServer(
+    {
+      execute: (args: ExecutionArgs) => (args.rootValue as Enveloped).execute(args),
+      subscribe: (args: ExecutionArgs) => (args.rootValue as Enveloped).subscribe(args),
+      onSubscribe: async (ctx, _id, payload) => {
+        const { schema, execute, subscribe, contextFactory, parse, validate } = yoga.getEnveloped({
+          connectionParams: ctx.connectionParams as Record<string, unknown> | undefined,
+        });
+        try {
+          const document = parse(payload.query);
+          const errors = validate(schema, document);
+          if (errors.length > 0) return errors.map((e: GraphQLError) => normalizeError(e, log));
+          const contextValue = await contextFactory();
+          return {
+            schema,
+            document,
+            operationName: payload.operationName,
+            variableValues: payload.variables,
+            contextValue,
+            rootValue: { execute, subscribe },
+          } as ExecutionArgs;
+        } catch (err) {
+          return [normalizeError(err, log)];
+        }
+      },
+      onNext: (_ctx, _id, _payload, _args, result) => {
+        if (!result.errors) return;
+        return { ...result, errors: result.errors.map((e) => normalizeError(e, log).toJSON()) };
+      },
+      onError: (_ctx, _id, _payload, errors) => errors.map((e) => normalizeError(e, log).toJSON()),
+    },
+    wss,
+  );
+  wss.on('error', (err) => log.warn({ err }, 'websocket server error'));
+  return {
+    get clientCount() {
+      return wss.clients.size;
+    },
+    async stop(code = CloseCode.InternalServerError, reason = 'server stopping') {
+      for (const socket of wss.clients) socket.close(code, reason);
+      await disposable.dispose();
+      await new Promise<void>((resolve) => wss.close(() => resolve()));
+    },
+  };
+}
+
+interface Enveloped {
+  execute: (args: ExecutionArgs) => OperationResult;
+  subscribe: (args: ExecutionArgs) => OperationResult;
+}

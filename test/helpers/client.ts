@@ -1,0 +1,149 @@
+import { createClient, type Client } from 'graphql-ws';
+import WebSocket from 'ws';
+
+export interface GqlResponse<T = any> {
+  status: number;
+  data?: T;
+  errors?: { message: string; extensions?: { code?: string; [k: string]: unknown } }[];
+}
+
+/** POSTs one GraphQL operation over real HTTP. */
+export async function gql<T = any>(url: string, query: string, variables: Record<string, unknown> = {}, token?: string): Promise<GqlResponse<T>> {
+  const res = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+    body: JSON.stringify({ query, variables }),
+  });
+  const body = (await res.json()) as GqlResponse<T>;
+  return { ...body, status: res.status };
+}
+
+/** Like gql, but throws unless the operation succeeded. */
+export async function ok<T = any>(url: string, query: string, variables: Record<string, unknown> = {}, token?: string): Promise<T> {
+  const r = await gql<T>(url, query, variables, token);
+  if (r.errors?.length || !r.data) throw new Error(`GraphQL error: ${JSON.stringify(r.errors)}`);
+  return r.data;
+}
+
+/** The code of the first error of a response. */
+export const codeOf = (r: GqlResponse) => r.errors?.[0]?.extensions?.code;
+
+let n = 0;
+/** Signs up a new user; returns its token and id. */
+export async function newUser(url: string, name = 'user'): Promise<{ token: string; id: string; email: string }> {
+  const email = `${name}-${Date.now()}-${n++}@example.com`;
+  const d = await ok(url, 'mutation($i: SignUpInput!) { signUp(input: $i) { token user { id } } }', { i: { email, password: 'correct horse battery', displayName: name } });
+  return { token: d.signUp.token, id: d.signUp.user.id, email };
+}
+
+/** Creates a document and joins it: its id, an agent and the version to edit from. */
+export async function newDocument(url: string, token: string, content = '', title = 'doc'): Promise<{ id: string; agent: string; version: [string, number][] }> {
+  const c = await ok(url, 'mutation($i: CreateDocumentInput!) { createDocument(input: $i) { document { id } } }', { i: { title, content } }, token);
+  const id = c.createDocument.document.id;
+  const j = await join(url, token, id);
+  return { id, agent: j.agent, version: j.version };
+}
+
+export async function join(url: string, token: string, id: string): Promise<{ agent: string; content: string; version: [string, number][] }> {
+  const d = await ok(url, 'mutation($d: ID!) { joinDocument(documentId: $d) { agent content version } }', { d: id }, token);
+  return d.joinDocument;
+}
+
+export const EDIT = 'mutation($i: EditDocumentInput!) { editDocument(input: $i) { version } }';
+export const PATCH = 'mutation($i: ApplyPatchInput!) { applyPatch(input: $i) { version } }';
+export const CONTENT = 'query($d: ID!) { document(id: $d) { content length version } }';
+
+export type WireOp = { insert: { pos: number; text: string } } | { delete: { pos: number; len: number } };
+
+export function edit(url: string, token: string, input: { documentId: string; agent: string; seq: number; parents: unknown; ops: WireOp[] }) {
+  return gql(url, EDIT, { i: input }, token);
+}
+
+export async function content(url: string, token: string, id: string): Promise<{ content: string; length: number; version: [string, number][] }> {
+  return (await ok(url, CONTENT, { d: id }, token)).document;
+}
+
+/** A graphql-ws client over a real WebSocket. */
+export function wsClient(wsUrl: string, token?: string, opts: { retryAttempts?: number } = {}): Client {
+  return createClient({
+    url: wsUrl,
+    webSocketImpl: WebSocket,
+    connectionParams: token ? { authorization: `Bearer ${token}` } : {},
+    retryAttempts: opts.retryAttempts ?? 0,
+    lazy: true,
+  });
+}
+
+export interface Change {
+  documentId: string;
+  version: [string, number][];
+  ops: ({ __typename: 'InsertOp'; pos: number; text: string } | { __typename: 'DeleteOp'; pos: number; len: number })[];
+  patch: string;
+  agents: string[];
+}
+
+const CHANGES = `subscription($d: ID!, $since: Version) { documentChanges(documentId: $d, since: $since) {
+  documentId version patch agents ops { __typename ... on InsertOp { pos text } ... on DeleteOp { pos len } } } }`;
+
+/** Subscribes to documentChanges; collects events and errors until disposed. */
+export function subscribeChanges(client: Client, documentId: string, since?: unknown) {
+  const events: Change[] = [];
+  const errors: any[] = [];
+  let done = false;
+  let waiters: (() => void)[] = [];
+  const wake = () => {
+    const w = waiters;
+    waiters = [];
+    w.forEach((f) => f());
+  };
+  const dispose = client.subscribe<{ documentChanges: Change }>(
+    { query: CHANGES, variables: { d: documentId, ...(since !== undefined ? { since } : {}) } },
+    {
+      next: (r) => {
+        if (r.errors) errors.push(...r.errors);
+        if (r.data?.documentChanges) events.push(r.data.documentChanges);
+        wake();
+      },
+      error: (e) => {
+        errors.push(e);
+        done = true;
+        wake();
+      },
+      complete: () => {
+        done = true;
+        wake();
+      },
+    },
+  );
+  return {
+    events,
+    errors,
+    get done() {
+      return done;
+    },
+    dispose,
+    /** Waits until `pred` holds (checked after each message), or fails after `ms`. */
+    async until(pred: () => boolean, ms = 10_000): Promise<void> {
+      const deadline = Date.now() + ms;
+      while (!pred()) {
+        if (Date.now() > deadline) throw new Error(`timed out; ${events.length} events, errors ${JSON.stringify(errors)}`);
+        await new Promise<void>((r) => {
+          waiters.push(r);
+          setTimeout(r, 50);
+        });
+      }
+    },
+  };
+}
+
+/** Applies a stream of events' ops to a starting text (positions in code points). */
+export function replay(start: string, changes: Change[]): string {
+  let chars = Array.from(start);
+  for (const c of changes) {
+    for (const op of c.ops) {
+      if (op.__typename === 'InsertOp') chars.splice(op.pos, 0, ...Array.from(op.text));
+      else chars.splice(op.pos, op.len);
+    }
+  }
+  return chars.join('');
+}

@@ -1,0 +1,23 @@
+import { pino } from 'pino';
+import { loadConfig } from '../src/config.js';
+import { createPool } from '../src/db/client.js';
+import { migrateWorker, startWorker } from './runner.js';
+
+/** `npm run worker`: the job runner alone, against DATABASE_URL. */
+const config = loadConfig();
+const log = pino({ level: config.logLevel });
+if (!config.databaseUrl) {
+  log.fatal('npm run worker needs DATABASE_URL (the embedded database lives inside the server process)');
+  process.exit(1);
+}
+const pool = createPool(config.databaseUrl, log, 4);
+await migrateWorker(pool, log);
+const runner = await startWorker(pool, log);
+log.info('worker running');
+const stop = async () => {
+  await runner.stop();
+  await pool.end();
+  process.exit(0);
+};
+process.on('SIGINT', () => void stop());
+process.on('SIGTERM', () => void stop());

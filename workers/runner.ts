@@ -1,0 +1,22 @@
+import { Logger as WorkerLogger, run, runMigrations, type Runner } from 'graphile-worker';
+import type pg from 'pg';
+import type { Logger } from 'pino';
+import { crontab, taskList } from './index.js';
+
+/** graphile-worker's logger, writing through pino. */
+function workerLogger(log: Logger): WorkerLogger {
+  return new WorkerLogger(() => (level, message, meta) => {
+    const l = level === 'error' ? 'error' : level === 'warning' ? 'warn' : level === 'debug' ? 'debug' : 'info';
+    log[l]({ worker: true, ...(meta as object) }, message);
+  });
+}
+
+/** Creates graphile-worker's schema (so jobs can be queued even where no worker runs here). */
+export async function migrateWorker(pool: pg.Pool, log: Logger): Promise<void> {
+  await runMigrations({ pgPool: pool, logger: workerLogger(log) });
+}
+
+/** Starts the job runner on its own pool. Stop it before the pool and before PostgreSQL. */
+export async function startWorker(pool: pg.Pool, log: Logger, concurrency = 2): Promise<Runner> {
+  return run({ pgPool: pool, taskList, crontab, concurrency, noHandleSignals: true, pollInterval: 1_000, logger: workerLogger(log) });
+}

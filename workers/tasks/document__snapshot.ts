@@ -1,0 +1,43 @@
+import type { Task } from 'graphile-worker';
+import type pg from 'pg';
+import { readReplica } from '../../src/collab/storage.js';
+
+/** Snapshots kept per document; older ones are removed (the newest holds the full history). */
+const KEEP = 2;
+
+/**
+ * Stores the full oplog and text of a document, covering every operation row so far, so a load
+ * starts from the snapshot instead of replaying a long log. Idempotent: a second run with no new
+ * rows writes nothing.
+ */
+export const document__snapshot: Task = async (payload, helpers) => {
+  const documentId = (payload as { documentId?: unknown } | null)?.documentId;
+  if (typeof documentId !== 'string') {
+    helpers.logger.error(`document__snapshot: bad payload ${JSON.stringify(payload)}`);
+    return; // retrying a malformed payload can never succeed
+  }
+  await helpers.withPgClient(async (client) => {
+    const { through, replica } = await readReplica(client as unknown as pg.PoolClient, documentId);
+    try {
+      if (through === 0) return;
+      const frontier = replica.frontier();
+      const oplog = Buffer.from(replica.toBytes());
+      const content = replica.textAt(frontier);
+      const version = replica.toRemote(frontier);
+      const res = await client.query(
+        `INSERT INTO snapshots (document_id, server_order, oplog, content, version)
+         SELECT $1, $2, $3, $4, $5 WHERE EXISTS (SELECT 1 FROM documents WHERE id = $1)
+         ON CONFLICT DO NOTHING`,
+        [documentId, through, oplog, content, JSON.stringify(version)],
+      );
+      await client.query(
+        `DELETE FROM snapshots WHERE document_id = $1 AND server_order < (
+           SELECT min(server_order) FROM (SELECT server_order FROM snapshots WHERE document_id = $1 ORDER BY server_order DESC LIMIT ${KEEP}) s)`,
+        [documentId],
+      );
+      helpers.logger.info(`document__snapshot ${documentId}: through order ${through}, ${oplog.length} bytes${res.rowCount ? '' : ' (already stored)'}`);
+    } finally {
+      replica.free();
+    }
+  });
+};
