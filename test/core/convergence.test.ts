@@ -1,0 +1,164 @@
+import { OpLog } from 'diamond-types-node';
+import fc from 'fast-check';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PATCH, content, gql, join, newDocument, newUser, replay, subscribeChanges, wsClient, type WireOp } from '../helpers/client.js';
+import { freshDatabase } from '../helpers/db.js';
+import { startServer, type TestServer } from '../helpers/server.js';
+
+let db: Awaited<ReturnType<typeof freshDatabase>>;
+let server: TestServer;
+
+beforeAll(async () => {
+  db = await freshDatabase();
+  server = await startServer(db.url);
+});
+afterAll(async () => {
+  await server?.stop();
+  await db?.drop();
+});
+
+const ALPHABET = ['a', 'b', 'c', ' ', 'é', '😀', '🎉', '中', '\n'];
+
+type Action =
+  | { kind: 'insert'; client: number; at: number; text: string }
+  | { kind: 'delete'; client: number; at: number; len: number }
+  | { kind: 'submit'; client: number; asPatch: boolean; retry: boolean }
+  | { kind: 'sync'; client: number }
+  | { kind: 'settle' };
+
+const actionArb = (clients: number): fc.Arbitrary<Action> =>
+  fc.oneof(
+    { weight: 5, arbitrary: fc.record({ kind: fc.constant('insert' as const), client: fc.nat(clients - 1), at: fc.nat(1000), text: fc.array(fc.constantFrom(...ALPHABET), { minLength: 1, maxLength: 4 }).map((a) => a.join('')) }) },
+    { weight: 2, arbitrary: fc.record({ kind: fc.constant('delete' as const), client: fc.nat(clients - 1), at: fc.nat(1000), len: fc.integer({ min: 1, max: 3 }) }) },
+    { weight: 3, arbitrary: fc.record({ kind: fc.constant('submit' as const), client: fc.nat(clients - 1), asPatch: fc.boolean(), retry: fc.boolean() }) },
+    { weight: 2, arbitrary: fc.record({ kind: fc.constant('sync' as const), client: fc.nat(clients - 1) }) },
+    { weight: 1, arbitrary: fc.constant({ kind: 'settle' as const }) },
+  );
+
+/** One editing session: its own diamond-types replica, its agent, and the edits it has not sent yet. */
+class Client {
+  readonly log: OpLog;
+  /** Local ops made one after another since the last submission, and the version they started from. */
+  pending: { parents: [string, number][]; ops: WireOp[]; seq: number } | null = null;
+  nextSeq = 0;
+  chain: Promise<void> = Promise.resolve();
+  seen = 0;
+
+  constructor(
+    readonly agent: string,
+    readonly token: string,
+    readonly sub: ReturnType<typeof subscribeChanges>,
+  ) {
+    this.log = new OpLog(agent);
+  }
+
+  text(): string {
+    const b = this.log.checkout();
+    const t = b.get();
+    b.free();
+    return t;
+  }
+
+  length(): number {
+    return Array.from(this.text()).length;
+  }
+
+  local(op: WireOp) {
+    if (!this.pending) this.pending = { parents: this.log.getRemoteVersion() as [string, number][], ops: [], seq: this.nextSeq };
+    if ('insert' in op) {
+      this.log.ins(op.insert.pos, op.insert.text);
+      this.nextSeq += Array.from(op.insert.text).length;
+    } else {
+      this.log.del(op.delete.pos, op.delete.len);
+      this.nextSeq += op.delete.len;
+    }
+    this.pending.ops.push(op);
+  }
+
+  /** Merges every event received so far (their patches) into the replica. */
+  sync() {
+    for (; this.seen < this.sub.events.length; this.seen++) {
+      this.log.addFromBytes(Buffer.from(this.sub.events[this.seen]!.patch, 'base64'));
+    }
+  }
+}
+
+describe('convergence (property)', () => {
+  it('random concurrent edits from 3-6 clients, as positional edits or patches, with retries, converge everywhere', async () => {
+    const { token } = await newUser(server.url, 'prop');
+    await fc.assert(
+      fc.asyncProperty(
+        fc.integer({ min: 3, max: 6 }).chain((n) => fc.tuple(fc.constant(n), fc.array(actionArb(n), { minLength: 10, maxLength: 60 }))),
+        async ([n, actions]) => {
+          const doc = await newDocument(server.url, token, '');
+          const ws = wsClient(server.wsUrl, token);
+          const observer = subscribeChanges(ws, doc.id, []);
+          const clients: Client[] = [];
+          for (let i = 0; i < n; i++) {
+            const j = await join(server.url, token, doc.id);
+            clients.push(new Client(j.agent, token, subscribeChanges(ws, doc.id, [])));
+          }
+          const submit = (c: Client, asPatch: boolean, retry: boolean) => {
+            const p = c.pending;
+            if (!p) return;
+            c.pending = null;
+            // The patch is taken now: it carries exactly the ops made so far.
+            const patch = asPatch ? Buffer.from(c.log.getPatchSince(new Uint32Array())).toString('base64') : '';
+            c.chain = c.chain.then(async () => {
+              const send = () =>
+                asPatch
+                  ? gql(server.url, PATCH, { i: { documentId: doc.id, patch } }, c.token)
+                  : gql(server.url, 'mutation($i: EditDocumentInput!) { editDocument(input: $i) { version } }', { i: { documentId: doc.id, agent: c.agent, seq: p.seq, parents: p.parents, ops: p.ops } }, c.token);
+              const first = await send();
+              expect(first.errors, JSON.stringify(first.errors)).toBeUndefined();
+              if (retry) {
+                const again = await send();
+                expect(again.errors, JSON.stringify(again.errors)).toBeUndefined();
+                if (!asPatch) expect(again.data).toEqual(first.data);
+              }
+            });
+          };
+          for (const a of actions) {
+            if (a.kind === 'settle') {
+              await Promise.all(clients.map((c) => c.chain));
+              continue;
+            }
+            const c = clients[a.client]!;
+            if (a.kind === 'insert') c.local({ insert: { pos: a.at % (c.length() + 1), text: a.text } });
+            else if (a.kind === 'delete') {
+              const len = c.length();
+              if (len > 0) {
+                const pos = a.at % len;
+                c.local({ delete: { pos, len: Math.min(a.len, len - pos) } });
+              }
+            } else if (a.kind === 'submit') submit(c, a.asPatch, a.retry);
+            else {
+              // A client sends what it typed before it merges others' changes: its pending ops stay sequential.
+              submit(c, a.kind === 'sync' && a.client % 2 === 0, false);
+              await c.chain;
+              c.sync();
+            }
+          }
+          for (const c of clients) submit(c, false, false);
+          await Promise.all(clients.map((c) => c.chain));
+          const server_ = await content(server.url, token, doc.id);
+          const final = JSON.stringify(server_.version);
+          for (const c of [...clients.map((x) => x.sub), observer]) {
+            await c.until(() => (c.events.length === 0 && final === '[]') || JSON.stringify(c.events.at(-1)?.version) === final);
+          }
+          expect(replay('', observer.events)).toBe(server_.content);
+          for (const c of clients) {
+            expect(replay('', c.sub.events)).toBe(server_.content);
+            c.sync();
+            expect(c.text()).toBe(server_.content);
+            c.log.free();
+            c.sub.dispose();
+          }
+          observer.dispose();
+          await ws.dispose();
+        },
+      ),
+      { numRuns: 12 },
+    );
+  });
+});

@@ -1,0 +1,96 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { content, edit, join, newDocument, newUser, replay, subscribeChanges, wsClient } from '../helpers/client.js';
+import { freshDatabase } from '../helpers/db.js';
+import { REDIS_URL } from '../helpers/env.js';
+import { startServer, type TestServer } from '../helpers/server.js';
+
+let db: Awaited<ReturnType<typeof freshDatabase>>;
+let a: TestServer;
+let b: TestServer;
+
+beforeAll(async () => {
+  db = await freshDatabase();
+  a = await startServer(db.url, { redisUrl: REDIS_URL });
+  b = await startServer(db.url, { redisUrl: REDIS_URL });
+});
+afterAll(async () => {
+  await a?.stop();
+  await b?.stop();
+  await db?.drop();
+});
+
+describe('several instances on one PostgreSQL and Redis', () => {
+  it('streams edits made on one instance to subscribers of the other', async () => {
+    const { token } = await newUser(a.url);
+    const doc = await newDocument(a.url, token, 'hello');
+    const wsB = wsClient(b.wsUrl, token);
+    const sub = subscribeChanges(wsB, doc.id, []);
+    await sub.until(() => sub.events.length > 0);
+    const r = await edit(a.url, token, { documentId: doc.id, agent: doc.agent, seq: 0, parents: doc.version, ops: [{ insert: { pos: 5, text: ' world' } }] });
+    expect(r.errors).toBeUndefined();
+    await sub.until(() => replay('', sub.events) === 'hello world');
+    expect((await content(b.url, token, doc.id)).content).toBe('hello world');
+    sub.dispose();
+    await wsB.dispose();
+  });
+
+  it('writers on both instances at once converge, and every stream on either instance is a valid log', async () => {
+    const { token } = await newUser(a.url);
+    const doc = await newDocument(a.url, token, '');
+    const wsA = wsClient(a.wsUrl, token);
+    const wsB = wsClient(b.wsUrl, token);
+    const subA = subscribeChanges(wsA, doc.id, []);
+    const subB = subscribeChanges(wsB, doc.id, []);
+    // Four writers, two per instance, each sending its next edit against the version its last reply returned.
+    const writers = await Promise.all(
+      [a, b, a, b].map(async (s, i) => ({ s, i, ...(await join(s.url, token, doc.id)) })),
+    );
+    await Promise.all(
+      writers.map(async (w) => {
+        let parents: unknown = w.version;
+        let seq = 0;
+        let len = 0;
+        for (let k = 0; k < 25; k++) {
+          const text = `${w.i}${k % 10}`;
+          const r = await edit(w.s.url, token, { documentId: doc.id, agent: w.agent, seq, parents, ops: [{ insert: { pos: len, text } }] });
+          expect(r.errors, JSON.stringify(r.errors)).toBeUndefined();
+          parents = r.data.editDocument.version;
+          seq += 2;
+          len += 2;
+        }
+      }),
+    );
+    const ca = await content(a.url, token, doc.id);
+    let cb = await content(b.url, token, doc.id);
+    for (let i = 0; i < 50 && cb.content !== ca.content; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      cb = await content(b.url, token, doc.id);
+    }
+    expect(cb.content).toBe(ca.content);
+    expect(Array.from(ca.content)).toHaveLength(4 * 25 * 2);
+    for (const sub of [subA, subB]) {
+      await sub.until(() => replay('', sub.events) === ca.content);
+    }
+    subA.dispose();
+    subB.dispose();
+    await wsA.dispose();
+    await wsB.dispose();
+  });
+
+  it('an edit against a version just returned by the other instance is accepted (no false UNKNOWN_VERSION)', async () => {
+    const { token } = await newUser(a.url);
+    const doc = await newDocument(a.url, token, 'x');
+    const onB = await join(b.url, token, doc.id); // b loads the document
+    let parents: unknown = doc.version;
+    for (let i = 0; i < 10; i++) {
+      const ra = await edit(a.url, token, { documentId: doc.id, agent: doc.agent, seq: i, parents, ops: [{ insert: { pos: 0, text: 'a' } }] });
+      expect(ra.errors).toBeUndefined();
+      parents = ra.data.editDocument.version;
+      // Straight away, on the other instance, with that version as parents.
+      const rb = await edit(b.url, token, { documentId: doc.id, agent: onB.agent, seq: i, parents, ops: [{ insert: { pos: 0, text: 'b' } }] });
+      expect(rb.errors, JSON.stringify(rb.errors)).toBeUndefined();
+      parents = rb.data.editDocument.version;
+    }
+    expect((await content(a.url, token, doc.id)).content).toBe('ba'.repeat(10) + 'x');
+  });
+});

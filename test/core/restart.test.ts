@@ -1,0 +1,110 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { content, edit, newDocument, newUser } from '../helpers/client.js';
+import { freshDatabase } from '../helpers/db.js';
+import { startServer } from '../helpers/server.js';
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const s = createServer();
+    s.listen(0, '127.0.0.1', () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+function isAlive(pid: number) {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Runs `npm start`'s entry point as a real process on the embedded default. */
+function spawnServer(env: Record<string, string>): ChildProcess {
+  return spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+    env: { ...process.env, DATABASE_URL: '', REDIS_URL: '', LOG_LEVEL: 'warn', ...env },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+}
+
+async function waitReady(port: number, ms = 60_000) {
+  const deadline = Date.now() + ms;
+  while (Date.now() < deadline) {
+    try {
+      const r = await fetch(`http://127.0.0.1:${port}/readyz`);
+      if (r.status === 200) return;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error('server did not become ready');
+}
+
+const dirs: string[] = [];
+afterAll(() => {
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+});
+
+describe('restarts lose nothing acknowledged', () => {
+  it('a second server on the same PostgreSQL serves every acknowledged edit of the first', async () => {
+    const db = await freshDatabase();
+    const first = await startServer(db.url);
+    const { token } = await newUser(first.url);
+    const doc = await newDocument(first.url, token, 'before');
+    const r = await edit(first.url, token, { documentId: doc.id, agent: doc.agent, seq: 0, parents: doc.version, ops: [{ insert: { pos: 6, text: ' and after' } }] });
+    expect(r.errors).toBeUndefined();
+    await first.stop();
+    const second = await startServer(db.url);
+    expect((await content(second.url, token, doc.id)).content).toBe('before and after');
+    await second.stop();
+    await db.drop();
+  });
+
+  it('kill -9 of the embedded-default server, then a restart: every acknowledged edit is there, the orphaned PostgreSQL is handled', async () => {
+    const dataDir = mkdtempSync(path.join(tmpdir(), 'cowrite-restart-'));
+    chmodSync(dataDir, 0o755); // the embedded PostgreSQL runs as the postgres user
+    dirs.push(dataDir);
+    const [port, pgPort] = [await freePort(), await freePort()];
+    const env = { PORT: String(port), DATA_DIR: dataDir, EMBEDDED_PG_PORT: String(pgPort), RUN_WORKER: 'false' };
+    const url = `http://127.0.0.1:${port}/graphql`;
+
+    const one = spawnServer(env);
+    await waitReady(port);
+    const { token } = await newUser(url);
+    const doc = await newDocument(url, token, '');
+    let parents: unknown = doc.version;
+    for (let i = 0; i < 30; i++) {
+      const r = await edit(url, token, { documentId: doc.id, agent: doc.agent, seq: i, parents, ops: [{ insert: { pos: i, text: String(i % 10) } }] });
+      expect(r.errors).toBeUndefined();
+      parents = r.data.editDocument.version;
+    }
+    one.kill('SIGKILL');
+    await new Promise((r) => one.once('exit', r));
+    const pidFile = path.join(dataDir, 'pg', 'postmaster.pid');
+    expect(existsSync(pidFile)).toBe(true);
+    const orphan = Number(readFileSync(pidFile, 'utf8').split('\n')[0]);
+
+    const two = spawnServer(env);
+    try {
+      await waitReady(port);
+      const c = await content(url, token, doc.id);
+      expect(c.content).toBe('012345678901234567890123456789');
+      expect(c.version).toEqual(parents);
+    } finally {
+      two.kill('SIGTERM');
+      await new Promise((r) => two.once('exit', r));
+    }
+    expect(isAlive(orphan)).toBe(false);
+    // A clean stop also stops the embedded PostgreSQL.
+    expect(existsSync(pidFile)).toBe(false);
+  });
+});
