@@ -42,10 +42,10 @@ export function buildApp(config: Config, log: Logger = pino({ level: config.logL
 
   async function start() {
     const url = config.databaseUrl ?? (embedded = await startEmbeddedPostgres(config.dataDir, config.embeddedPgPort, log)).url;
-    pool = createPool(url, log, 20);
+    pool = createPool(url, log, 20, `cowrite-${instanceId}`);
     await migrateDb(pool);
     await migrateWorker(pool, log);
-    bus = config.redisUrl ? createRedisBus(config.redisUrl, log) : createMemoryBus();
+    bus = config.redisUrl ? createRedisBus(config.redisUrl, log, `cowrite-${instanceId}`) : createMemoryBus();
     documents = new Documents({
       pool,
       bus,
@@ -58,7 +58,7 @@ export function buildApp(config: Config, log: Logger = pino({ level: config.logL
     await documents.start();
     services = { config, log, pool, db: createDb(pool), sessions: new Sessions(pool, config.sessionTtlSeconds), documents };
     if (config.runWorker) {
-      workerPool = createPool(url, log, 4);
+      workerPool = createPool(url, log, 4, `cowrite-worker-${instanceId}`);
       runner = await startWorker(workerPool, log);
     }
     const yoga = createGraphQL(services);

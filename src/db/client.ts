@@ -11,8 +11,8 @@ export type Db = NodePgDatabase<typeof schema>;
 const MIGRATIONS = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../drizzle');
 
 /** A pg pool whose idle-client errors (a restarted server, a killed connection) are logged, not fatal. */
-export function createPool(url: string, log: Logger, max = 10): pg.Pool {
-  const pool = new pg.Pool({ connectionString: url, max, connectionTimeoutMillis: 5_000 });
+export function createPool(url: string, log: Logger, max = 10, applicationName = 'cowrite'): pg.Pool {
+  const pool = new pg.Pool({ connectionString: url, max, connectionTimeoutMillis: 5_000, application_name: applicationName });
   pool.on('error', (err) => log.warn({ err: err.message }, 'idle PostgreSQL client failed'));
   // A connection that dies while checked out must not crash the process either.
   pool.on('connect', (client) => client.on('error', (err) => log.warn({ err: err.message }, 'PostgreSQL connection failed')));

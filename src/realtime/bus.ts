@@ -29,10 +29,11 @@ export function createMemoryBus(): Bus {
   };
 }
 
-export function createRedisBus(url: string, log: Logger): Bus {
+/** `name` labels the connections (CLIENT LIST), so an operator can tell instances apart. */
+export function createRedisBus(url: string, log: Logger, name: string): Bus {
   const options = { maxRetriesPerRequest: 2, enableOfflineQueue: false, lazyConnect: false };
-  const publisher = new Redis(url, options);
-  const subscriber = new Redis(url, { ...options, enableOfflineQueue: true });
+  const publisher = new Redis(url, { ...options, connectionName: `${name}:pub` });
+  const subscriber = new Redis(url, { ...options, enableOfflineQueue: true, connectionName: `${name}:sub` });
   for (const [name, c] of [['publisher', publisher], ['subscriber', subscriber]] as const) {
     c.on('error', (err) => log.warn({ err: err.message, client: name }, 'redis error'));
   }
