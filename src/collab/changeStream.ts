@@ -1,16 +1,9 @@
-import type { TextOp } from '../crdt/replica.js';
+import type { FeedChange } from '../crdt/feedProtocol.js';
 import type { RemoteVersion } from '../crdt/version.js';
 import { AppError, ErrorCode } from '../errors.js';
 
 /** One event of a document's change log, as `documentChanges` delivers it. */
-export interface DocChange {
-  documentId: string;
-  version: RemoteVersion;
-  ops: TextOp[];
-  /** base64 diamond-types patch carrying the new operations. */
-  patch: string;
-  agents: string[];
-}
+export type DocChange = FeedChange;
 
 /** Delivered in place of an event when the stream ends with an error: the resolver raises it. */
 export interface StreamFailure {
@@ -39,6 +32,8 @@ export class ChangeStream implements AsyncIterableIterator<DocChange | StreamFai
   constructor(
     readonly userId: string,
     readonly since: RemoteVersion | null,
+    /** Whether the subscriber selected `patch` (computing it costs a history walk). */
+    readonly wantsPatch = true,
     /** Removes the stream from whichever document it is attached to. */
     public onClose: (s: ChangeStream) => void = () => undefined,
   ) {

@@ -1,6 +1,6 @@
 import type pg from 'pg';
 import type { Logger } from 'pino';
-import type { RemoteVersion } from '../crdt/version.js';
+import type { LogEntry } from '../crdt/replica.js';
 import { AppError, ErrorCode, isUnavailable } from '../errors.js';
 
 /** One operation row to append to a document's log. */
@@ -8,8 +8,7 @@ export interface OpRow {
   agent: string;
   seqStart: number;
   seqEnd: number;
-  patch: Uint8Array;
-  parents: RemoteVersion;
+  entry: LogEntry;
   authorId: string;
   inserted: number;
   deleted: number;
@@ -103,7 +102,7 @@ export class Committer {
       const next = new Map(locked.rows.map((r) => [r.id, Number(r.op_count)]));
       const start = new Map(next);
       const results: (Committed | undefined)[] = [];
-      const cols: unknown[][] = [[], [], [], [], [], [], [], [], [], []];
+      const cols: unknown[][] = [[], [], [], [], [], [], [], [], [], [], []];
       for (const r of batch) {
         const base = next.get(r.documentId);
         if (base === undefined) {
@@ -118,11 +117,13 @@ export class Committer {
           cols[2]!.push(row.agent);
           cols[3]!.push(row.seqStart);
           cols[4]!.push(row.seqEnd);
-          cols[5]!.push(Buffer.from(row.patch.buffer, row.patch.byteOffset, row.patch.byteLength));
-          cols[6]!.push(JSON.stringify(row.parents));
-          cols[7]!.push(row.authorId);
-          cols[8]!.push(row.inserted);
-          cols[9]!.push(row.deleted);
+          const e = row.entry;
+          cols[5]!.push(e.kind === 'ops' ? JSON.stringify(e.ops) : null);
+          cols[6]!.push(e.kind === 'patch' ? Buffer.from(e.patch.buffer, e.patch.byteOffset, e.patch.byteLength) : null);
+          cols[7]!.push(JSON.stringify(e.kind === 'ops' ? e.parents : []));
+          cols[8]!.push(row.authorId);
+          cols[9]!.push(row.inserted);
+          cols[10]!.push(row.deleted);
         });
       }
       if (cols[0]!.length > 0) {
@@ -133,8 +134,8 @@ export class Committer {
           [touched, touched.map((id) => next.get(id))],
         );
         await client.query(
-          `INSERT INTO operations (document_id, server_order, agent, seq_start, seq_end, patch, parents, author_id, inserted, deleted)
-           SELECT * FROM unnest($1::uuid[], $2::bigint[], $3::text[], $4::int[], $5::int[], $6::bytea[], $7::jsonb[], $8::uuid[], $9::int[], $10::int[])`,
+          `INSERT INTO operations (document_id, server_order, agent, seq_start, seq_end, ops, patch, parents, author_id, inserted, deleted)
+           SELECT * FROM unnest($1::uuid[], $2::bigint[], $3::text[], $4::int[], $5::int[], $6::jsonb[], $7::bytea[], $8::jsonb[], $9::uuid[], $10::int[], $11::int[])`,
           cols,
         );
         const due = touched.filter((id) => Math.floor(next.get(id)! / this.snapshotEveryOps) > Math.floor(start.get(id)! / this.snapshotEveryOps));

@@ -3,7 +3,9 @@ import type { Logger } from 'pino';
 import type { ReplicaLimits } from '../crdt/replica.js';
 import { AppError, ErrorCode } from '../errors.js';
 import type { Bus } from '../realtime/bus.js';
-import type { Topics } from '../realtime/topics.js';
+import type { Topics, WireEntry } from '../realtime/topics.js';
+import type { LogEntry } from '../crdt/replica.js';
+import { ChangeFeed } from './changeFeed.js';
 import { Committer } from './committer.js';
 import { LiveDocument, type LiveDocumentDeps } from './liveDocument.js';
 
@@ -28,6 +30,7 @@ export class Documents {
   /** Messages that arrived while a document was loading, replayed once it is resident. */
   private readonly early = new Map<string, Topics['doc.ops'][]>();
   private readonly committer: Committer;
+  private readonly feed: ChangeFeed;
   private readonly deps: LiveDocumentDeps;
   private sweepTimer: NodeJS.Timeout | null = null;
   private busSub: number | null = null;
@@ -35,17 +38,20 @@ export class Documents {
 
   constructor(private readonly opts: DocumentsOptions) {
     this.committer = new Committer(opts.pool, opts.log, opts.snapshotEveryOps);
+    this.feed = new ChangeFeed(opts.log);
     this.deps = {
       pool: opts.pool,
       committer: this.committer,
+      feed: this.feed,
       limits: opts.limits,
       log: opts.log,
-      announce: (documentId, fromOrder, toOrder, patches) => this.announce(documentId, fromOrder, toOrder, patches),
+      announce: (documentId, fromOrder, toOrder, entries) => this.announce(documentId, fromOrder, toOrder, entries),
       onLost: (doc, reason) => this.replace(doc, reason),
     };
   }
 
   async start(): Promise<void> {
+    this.feed.start();
     this.busSub = await this.opts.bus.subscribe('doc.ops', (m) => this.onRemote(m));
     const every = Math.max(1_000, Math.floor(this.opts.idleMs / 2));
     this.sweepTimer = setInterval(() => this.sweep(), every);
@@ -65,6 +71,7 @@ export class Documents {
       d.dispose();
     }
     this.resident.clear();
+    await this.feed.stop();
   }
 
   /** The resident document, loading it if needed. Null when it does not exist. */
@@ -101,7 +108,7 @@ export class Documents {
       const doc = await LiveDocument.load(id, this.deps);
       if (doc && !this.stopped) {
         this.resident.set(id, doc);
-        for (const m of this.early.get(id) ?? []) doc.remote(m.fromOrder, m.toOrder, m.patches.map((p) => Buffer.from(p, 'base64')));
+        for (const m of this.early.get(id) ?? []) doc.remote(m.fromOrder, m.toOrder, m.entries.map(fromWire));
       }
       return doc;
     } finally {
@@ -113,18 +120,18 @@ export class Documents {
   private onRemote(m: Topics['doc.ops']): void {
     if (m.origin === this.opts.instanceId) return;
     const doc = this.resident.get(m.documentId);
-    if (doc) doc.remote(m.fromOrder, m.toOrder, m.patches.map((p) => Buffer.from(p, 'base64')));
+    if (doc) doc.remote(m.fromOrder, m.toOrder, m.entries.map(fromWire));
     else this.early.get(m.documentId)?.push(m);
   }
 
-  private announce(documentId: string, fromOrder: number, toOrder: number, patches: Uint8Array[]): void {
+  private announce(documentId: string, fromOrder: number, toOrder: number, entries: LogEntry[]): void {
     if (this.opts.bus.kind === 'memory') return; // one instance: nobody else to tell
     const message: Topics['doc.ops'] = {
       origin: this.opts.instanceId,
       documentId,
       fromOrder,
       toOrder,
-      patches: patches.map((p) => Buffer.from(p.buffer, p.byteOffset, p.byteLength).toString('base64')),
+      entries: entries.map(toWire),
     };
     // Rows are durable already; an instance that misses this message reads them from PostgreSQL.
     this.opts.bus.publish('doc.ops', message).catch((err) => this.opts.log.warn({ err: String(err), documentId }, 'publishing operations failed'));
@@ -160,4 +167,12 @@ export class Documents {
       }
     }
   }
+}
+
+function toWire(e: LogEntry): WireEntry {
+  return e.kind === 'patch' ? { kind: 'patch', patch: Buffer.from(e.patch.buffer, e.patch.byteOffset, e.patch.byteLength).toString('base64') } : e;
+}
+
+function fromWire(e: WireEntry): LogEntry {
+  return e.kind === 'patch' ? { kind: 'patch', patch: Buffer.from(e.patch, 'base64') } : e;
 }

@@ -1,20 +1,23 @@
+import { randomUUID } from 'node:crypto';
 import type pg from 'pg';
 import type { Logger } from 'pino';
-import { EngineFailure, Replica, UnknownVersionError, type EditResult, type Frontier, type ReplicaLimits, type TextOp } from '../crdt/replica.js';
-import { codePointLength } from '../crdt/text.js';
+import type { FromFeed } from '../crdt/feedProtocol.js';
+import { EngineFailure, UnknownVersionError, type EditResult, type Frontier, type LogEntry, type Replica, type ReplicaLimits, type TextOp } from '../crdt/replica.js';
 import type { RemoteVersion } from '../crdt/version.js';
-import { AppError, ErrorCode } from '../errors.js';
-import { ChangeStream, type DocChange } from './changeStream.js';
+import { AppError, ErrorCode, isKnownCode } from '../errors.js';
+import type { ChangeFeed, FeedListener } from './changeFeed.js';
+import { ChangeStream } from './changeStream.js';
 import type { Committer, OpRow } from './committer.js';
-import { readReplica } from './storage.js';
+import { buildReplica, readHistory, readOperations, rowToEntry } from './storage.js';
 
 export interface LiveDocumentDeps {
   pool: pg.Pool;
   committer: Committer;
+  feed: ChangeFeed;
   limits: ReplicaLimits;
   log: Logger;
   /** Called after a batch of rows committed, to tell other instances. Never throws. */
-  announce(documentId: string, fromOrder: number, toOrder: number, patches: Uint8Array[]): void;
+  announce(documentId: string, fromOrder: number, toOrder: number, entries: LogEntry[]): void;
   /** Called when the replica is lost (engine failure, failed commit): the manager reloads it. */
   onLost(doc: LiveDocument, reason: unknown): void;
 }
@@ -30,28 +33,30 @@ export interface DocumentMeta {
 type Work =
   | { kind: 'edit'; userId: string; agent: string; seq: number; parents: RemoteVersion; ops: TextOp[]; resolve: (r: EditResult) => void; reject: (e: unknown) => void }
   | { kind: 'patch'; userId: string; bytes: Uint8Array; resolve: (r: EditResult) => void; reject: (e: unknown) => void }
-  | { kind: 'remote'; fromOrder: number; toOrder: number; patches: Uint8Array[] }
-  | { kind: 'attach'; stream: ChangeStream; resolve: () => void; reject: (e: unknown) => void };
+  | { kind: 'remote'; fromOrder: number; toOrder: number; entries: LogEntry[] };
 
 /**
  * A resident document: its replica, the edits waiting for it, and its subscribers. Work is processed
- * one batch at a time: validate and apply every waiting edit, commit their rows together, then answer
- * the writers, emit one event to subscribers, and announce the rows to other instances. The replica
- * holds nothing uncommitted between batches, so events and reads only ever show durable text.
+ * one batch at a time: validate and apply every waiting edit, commit their rows together, then hand
+ * the committed entries to the change feed (which computes subscribers' events on its own thread),
+ * answer the writers, and announce the rows to other instances. Nothing on this path transforms, so
+ * a crowded document's history never slows its acknowledgements or other documents.
  */
-export class LiveDocument {
+export class LiveDocument implements FeedListener {
   private queue: Work[] = [];
   private running: Promise<void> | null = null;
   private readonly agents = new Map<string, string>();
-  private readonly streams = new Set<ChangeStream>();
+  private readonly streams = new Map<number, ChangeStream>();
+  private readonly attaching = new Map<number, { stream: ChangeStream; resolve: () => void; reject: (e: unknown) => void }>();
+  private nextStreamId = 1;
   private appliedThrough: number;
   private readonly appliedAbove = new Set<number>();
   /** Everything in the replica is committed up to here (the replica may run ahead during a commit). */
   private committed: Frontier;
-  /** The version the subscribers' event log has reached. */
-  private emitted: Frontier;
-  private emittedLength: number;
-  private pendingAgents = new Set<string>();
+  /** Committed entries not yet handed to the change feed, in the order the replica applied them. */
+  private outbox: LogEntry[] = [];
+  /** This loaded copy's name at the change feed. */
+  private readonly feedId = randomUUID();
   private lost = false;
   lastActive = Date.now();
 
@@ -65,8 +70,6 @@ export class LiveDocument {
     this.appliedThrough = appliedThrough;
     for (const [a, u] of agents) this.agents.set(a, u);
     this.committed = replica.frontier();
-    this.emitted = this.committed;
-    this.emittedLength = replica.lengthAt(this.committed);
   }
 
   /** Loads a document from its newest snapshot plus the operation rows after it. Null when missing. */
@@ -78,12 +81,16 @@ export class LiveDocument {
     );
     const row = docRes.rows[0];
     if (!row) return null;
-    const [{ through, replica }, agents] = await Promise.all([
-      readReplica(pool, id),
+    const [history, agents] = await Promise.all([
+      readHistory(pool, id),
       pool.query<{ agent: string; user_id: string }>('SELECT agent, user_id FROM document_agents WHERE document_id = $1', [id]),
     ]);
+    const replica = buildReplica(history);
     const meta = { id: row.id, ownerId: row.owner_id, title: row.title, createdAt: row.created_at, updatedAt: row.updated_at };
-    return new LiveDocument(meta, replica, through, agents.rows.map((a) => [a.agent, a.user_id]), deps);
+    const doc = new LiveDocument(meta, replica, history.through, agents.rows.map((a) => [a.agent, a.user_id]), deps);
+    deps.feed.register(doc.feedId, doc);
+    deps.feed.send({ t: 'load', feed: doc.feedId, documentId: id, snapshot: history.snapshot, entries: history.entries });
+    return doc;
   }
 
   get id(): string {
@@ -126,7 +133,7 @@ export class LiveDocument {
 
   /** True when the document can be evicted: nothing queued, running or subscribed, idle long enough. */
   isIdle(now: number, idleMs: number): boolean {
-    return !this.running && this.queue.length === 0 && this.streams.size === 0 && now - this.lastActive >= idleMs;
+    return !this.running && this.queue.length === 0 && this.streams.size === 0 && this.attaching.size === 0 && now - this.lastActive >= idleMs;
   }
 
   /** Applies a positional edit; resolves once its operations are committed. */
@@ -142,40 +149,79 @@ export class LiveDocument {
   }
 
   /** Rows committed elsewhere (another instance), announced over the bus. */
-  remote(fromOrder: number, toOrder: number, patches: Uint8Array[]): void {
+  remote(fromOrder: number, toOrder: number, entries: LogEntry[]): void {
     if (toOrder <= this.appliedThrough) return;
-    this.enqueue({ kind: 'remote', fromOrder, toOrder, patches });
+    this.enqueue({ kind: 'remote', fromOrder, toOrder, entries });
   }
 
   /**
    * Opens a change stream from `since` (null: from the current version). The stream first gets one
    * event taking `since` to the current version, then every later event, with no gap.
    */
-  async subscribe(userId: string, since: RemoteVersion | null): Promise<ChangeStream> {
-    const stream = new ChangeStream(userId, since);
-    await new Promise<void>((resolve, reject) => this.enqueue({ kind: 'attach', stream, resolve, reject }));
+  async subscribe(userId: string, since: RemoteVersion | null, wantsPatch = true): Promise<ChangeStream> {
+    const stream = new ChangeStream(userId, since, wantsPatch);
+    await this.adopt(stream);
     return stream;
+  }
+
+  /** Attaches a stream (new, or carried over from a lost replica) at its last queued version. */
+  adopt(stream: ChangeStream): Promise<void> {
+    this.touch();
+    if (this.lost) return Promise.reject(new AppError(ErrorCode.UNAVAILABLE, 'document is reloading; resubscribe'));
+    const id = this.nextStreamId++;
+    return new Promise((resolve, reject) => {
+      this.attaching.set(id, { stream, resolve, reject });
+      this.deps.feed.send({ t: 'attach', feed: this.feedId, stream: id, since: stream.lastVersion, wantsPatch: stream.wantsPatch });
+    });
+  }
+
+  /** Events and answers from the change-feed thread. */
+  onMessage(m: FromFeed): void {
+    switch (m.t) {
+      case 'change':
+        for (const s of this.streams.values()) s.push(m.change);
+        return;
+      case 'attached': {
+        const a = this.attaching.get(m.stream);
+        if (!a) return;
+        this.attaching.delete(m.stream);
+        if (m.change) a.stream.push(m.change);
+        a.stream.onClose = () => {
+          this.streams.delete(m.stream);
+          this.deps.feed.send({ t: 'detach', feed: this.feedId, stream: m.stream, wantsPatch: a.stream.wantsPatch });
+        };
+        if (a.stream.closed) a.stream.onClose(a.stream);
+        else this.streams.set(m.stream, a.stream);
+        a.resolve();
+        return;
+      }
+      case 'attachFailed': {
+        const a = this.attaching.get(m.stream);
+        this.attaching.delete(m.stream);
+        a?.reject(new AppError(isKnownCode(m.code) ? m.code : ErrorCode.INTERNAL_SERVER_ERROR, m.message));
+        return;
+      }
+      case 'failed':
+        this.deps.log.error({ documentId: this.id, reason: m.message }, 'change feed lost the document');
+        this.fail([], new EngineFailure(m.message));
+        return;
+    }
   }
 
   /** Streams to move to a reloaded replica after this one was lost. */
   detachStreams(): ChangeStream[] {
-    const list = [...this.streams];
+    const list = [...this.streams.values(), ...[...this.attaching.values()].map((a) => a.stream)];
     this.streams.clear();
+    this.attaching.clear();
     return list;
   }
 
-  /** Attaches a stream carried over from a lost replica, resuming at its last queued version. */
-  async adopt(stream: ChangeStream): Promise<void> {
-    await new Promise<void>((resolve, reject) => this.enqueue({ kind: 'attach', stream, resolve, reject }));
-  }
-
-  /** Ends every stream with an error (the document was deleted, the server is stopping...). */
+  /** Ends every stream (with an error when given: the document was deleted, the server is stopping...). */
   endStreams(err?: unknown): void {
-    for (const s of [...this.streams]) {
+    for (const s of this.detachStreams()) {
       if (err) s.fail(err);
       else void s.return();
     }
-    this.streams.clear();
   }
 
   /** Resolves when all queued work is done. */
@@ -188,6 +234,9 @@ export class LiveDocument {
     this.lost = true;
     const err = new AppError(ErrorCode.UNAVAILABLE, 'document was unloaded; retry');
     for (const w of this.queue.splice(0)) if (w.kind !== 'remote') w.reject(err);
+    for (const a of this.attaching.values()) a.reject(err);
+    this.attaching.clear();
+    this.deps.feed.unregister(this.feedId);
     this.replica.free();
   }
 
@@ -248,9 +297,9 @@ export class LiveDocument {
       try {
         const result = await this.applyWithCatchUp(w);
         accepted.push({ w, result });
-        if (!result.duplicate) {
-          for (const a of result.runs) this.pendingAgents.add(a.agent);
-          rows.push(this.rowFor(w, result));
+        if (result.entry) {
+          rows.push(this.rowFor(w, result, result.entry));
+          this.outbox.push(result.entry);
         }
       } catch (err) {
         if (err instanceof EngineFailure) throw err;
@@ -258,8 +307,8 @@ export class LiveDocument {
       }
     }
 
+    let committed: { firstOrder: number; lastOrder: number } | null = null;
     if (rows.length > 0) {
-      let committed;
       try {
         committed = await this.deps.committer.commit(this.id, rows);
       } catch (err) {
@@ -270,19 +319,20 @@ export class LiveDocument {
       }
       this.markApplied(committed.firstOrder, committed.lastOrder);
       this.meta.updatedAt = new Date();
-      this.committed = this.replica.frontier();
-      for (const a of accepted) a.w.resolve(a.result);
-      this.deps.announce(this.id, committed.firstOrder, committed.lastOrder, rows.map((r) => r.patch));
-    } else {
-      this.committed = this.replica.frontier();
-      for (const a of accepted) a.w.resolve(a.result);
     }
-
-    this.emit();
-    for (const w of batch) if (w.kind === 'attach') this.attach(w);
+    this.committed = this.replica.frontier();
+    // The feed sees the entries before any writer hears back: a version a writer was given is one a
+    // subscription can start from.
+    if (this.outbox.length > 0) {
+      this.deps.feed.send({ t: 'apply', feed: this.feedId, entries: this.outbox });
+      this.deps.feed.send({ t: 'flush', feed: this.feedId });
+      this.outbox = [];
+    }
+    for (const a of accepted) a.w.resolve(a.result);
+    if (committed) this.deps.announce(this.id, committed.firstOrder, committed.lastOrder, rows.map((r) => r.entry));
   }
 
-  private rowFor(w: Extract<Work, { kind: 'edit' | 'patch' }>, r: EditResult): OpRow {
+  private rowFor(w: Extract<Work, { kind: 'edit' | 'patch' }>, r: EditResult, entry: LogEntry): OpRow {
     const first = r.runs[0];
     const last = r.runs[r.runs.length - 1];
     const single = r.runs.every((x) => x.agent === first?.agent);
@@ -290,8 +340,7 @@ export class LiveDocument {
       agent: first?.agent ?? '',
       seqStart: first?.seqStart ?? 0,
       seqEnd: single ? (last?.seqEnd ?? 0) : (first?.seqEnd ?? 0),
-      patch: r.patch,
-      parents: w.kind === 'edit' ? w.parents : [],
+      entry,
       authorId: w.userId,
       inserted: r.inserted,
       deleted: r.deleted,
@@ -313,8 +362,8 @@ export class LiveDocument {
 
   private async mergeRemote(w: Extract<Work, { kind: 'remote' }>): Promise<void> {
     if (w.toOrder <= this.appliedThrough) return;
-    if (w.fromOrder === this.appliedThrough + 1 && w.patches.length === w.toOrder - w.fromOrder + 1) {
-      for (const p of w.patches) this.mergeTrustedCounting(p);
+    if (w.fromOrder === this.appliedThrough + 1 && w.entries.length === w.toOrder - w.fromOrder + 1) {
+      for (const e of w.entries) this.applyCommitted(e);
       this.markApplied(w.fromOrder, w.toOrder);
       return;
     }
@@ -323,24 +372,21 @@ export class LiveDocument {
 
   /** Reads rows this replica has not applied from PostgreSQL. Returns how many were merged. */
   private async catchUp(): Promise<number> {
-    const res = await this.deps.pool.query<{ server_order: string; patch: Buffer }>(
-      'SELECT server_order, patch FROM operations WHERE document_id = $1 AND server_order > $2 ORDER BY server_order',
-      [this.id, this.appliedThrough],
-    );
+    const rows = await readOperations(this.deps.pool, this.id, this.appliedThrough);
     let merged = 0;
-    for (const row of res.rows) {
+    for (const row of rows) {
       const order = Number(row.server_order);
       if (this.appliedAbove.has(order)) continue;
-      this.mergeTrustedCounting(row.patch);
+      this.applyCommitted(rowToEntry(row));
       this.markApplied(order, order);
       merged++;
     }
     return merged;
   }
 
-  private mergeTrustedCounting(patch: Uint8Array): void {
-    const { agents } = this.replica.mergeTrusted(patch);
-    for (const a of agents) this.pendingAgents.add(a);
+  private applyCommitted(entry: LogEntry): void {
+    this.replica.applyTrusted(entry);
+    this.outbox.push(entry);
   }
 
   private markApplied(from: number, to: number): void {
@@ -349,52 +395,6 @@ export class LiveDocument {
       else if (o > this.appliedThrough) this.appliedAbove.add(o);
     }
     while (this.appliedAbove.delete(this.appliedThrough + 1)) this.appliedThrough++;
-  }
-
-  /** Sends subscribers one event taking them from the emitted version to the committed one. */
-  private emit(): void {
-    if (this.replica.descends(this.emitted, this.committed)) return;
-    if (this.streams.size === 0) {
-      this.emitted = this.committed;
-      this.emittedLength = -1;
-      this.pendingAgents.clear();
-      return;
-    }
-    const ops = this.replica.changesSince(this.emitted);
-    const patch = Buffer.from(this.replica.patchSince(this.emitted)).toString('base64');
-    if (this.emittedLength >= 0) {
-      let len = this.emittedLength;
-      for (const op of ops) len += op.kind === 'insert' ? codePointLength(op.text) : -op.len;
-      this.emittedLength = len;
-      this.replica.noteLength(this.committed, len);
-    }
-    this.emitted = this.committed;
-    const change: DocChange = { documentId: this.id, version: this.replica.toRemote(this.committed), ops, patch, agents: [...this.pendingAgents] };
-    this.pendingAgents.clear();
-    for (const s of this.streams) s.push(change);
-  }
-
-  private attach(w: Extract<Work, { kind: 'attach' }>): void {
-    const { stream } = w;
-    if (stream.closed) return w.resolve();
-    try {
-      const start = stream.lastVersion;
-      if (start !== null) {
-        const from = this.replica.resolve(start, 'since');
-        if (!this.replica.descends(from, this.emitted)) {
-          const ops = this.replica.changesSince(from);
-          const patch = Buffer.from(this.replica.patchSince(from)).toString('base64');
-          const agents = this.replica.agentsSince(from);
-          stream.push({ documentId: this.id, version: this.replica.toRemote(this.emitted), ops, patch, agents });
-        }
-      }
-      if (this.emittedLength < 0) this.emittedLength = this.replica.lengthAt(this.emitted);
-      stream.onClose = (s) => this.streams.delete(s);
-      this.streams.add(stream);
-      w.resolve();
-    } catch (err) {
-      w.reject(err);
-    }
   }
 
   private async requireAgent(userId: string, agent: string): Promise<void> {

@@ -21,12 +21,13 @@ export async function createDocument(ctx: RequestContext, input: CreateDocumentI
     throw new AppError(ErrorCode.PAYLOAD_TOO_LARGE, 'content is too large', { field: 'content', max: config.limits.maxInsertChars });
   }
   const agent = newAgent();
-  let row: { patch: Buffer; seqEnd: number; inserted: number } | null = null;
+  let row: { ops: string; seqEnd: number; inserted: number } | null = null;
   if (content.length > 0) {
+    // Validated like any edit, then stored the same way.
     const replica = Replica.empty();
     try {
       const r = replica.applyEdit(agent, 0, [], [{ kind: 'insert', pos: 0, text: content }], { ...config.limits, maxOpsPerEdit: 1 });
-      row = { patch: Buffer.from(r.patch), seqEnd: r.runs[0]!.seqEnd, inserted: r.inserted };
+      row = { ops: JSON.stringify(r.entry?.kind === 'ops' ? r.entry.ops : []), seqEnd: r.runs[0]!.seqEnd, inserted: r.inserted };
     } finally {
       replica.free();
     }
@@ -43,9 +44,9 @@ export async function createDocument(ctx: RequestContext, input: CreateDocumentI
     await client.query('INSERT INTO document_agents (document_id, agent, user_id) VALUES ($1, $2, $3)', [id, agent, viewer.userId]);
     if (row) {
       await client.query(
-        `INSERT INTO operations (document_id, server_order, agent, seq_start, seq_end, patch, parents, author_id, inserted, deleted)
+        `INSERT INTO operations (document_id, server_order, agent, seq_start, seq_end, ops, parents, author_id, inserted, deleted)
          VALUES ($1, 1, $2, 0, $3, $4, '[]', $5, $6, 0)`,
-        [id, agent, row.seqEnd, row.patch, viewer.userId, row.inserted],
+        [id, agent, row.seqEnd, row.ops, viewer.userId, row.inserted],
       );
     }
     await client.query('COMMIT');

@@ -17,14 +17,22 @@ export interface ReplicaLimits {
   maxOpsPerEdit: number;
 }
 
+/**
+ * One accepted write as it is stored and replicated: a positional edit (re-applied as made, against
+ * its parents: no transform, so replaying a crowded history stays cheap) or a client's patch.
+ */
+export type LogEntry =
+  | { kind: 'ops'; agent: string; seqStart: number; parents: RemoteVersion; ops: TextOp[] }
+  | { kind: 'patch'; patch: Uint8Array };
+
 /** What an accepted (or already applied) edit produced. */
 export interface EditResult {
   /** True when the whole (agent, seq) range was already applied: nothing changed. */
   duplicate: boolean;
   /** The version the edit produced: its parents plus its operations. */
   version: RemoteVersion;
-  /** Patch carrying exactly the new operations (empty for a duplicate). */
-  patch: Uint8Array;
+  /** What to store and replicate (null for a duplicate). */
+  entry: LogEntry | null;
   /** Runs of new operations per agent: [agent, seqStart, seqEnd). */
   runs: AgentRun[];
   inserted: number;
@@ -94,6 +102,25 @@ export class Replica {
     const r = Replica.empty();
     r.mergeTrusted(bytes);
     return r;
+  }
+
+  /** Applies an entry that storage (or another instance, through storage) already accepted. Returns its agents. */
+  applyTrusted(entry: LogEntry): string[] {
+    if (entry.kind === 'patch') return this.mergeTrusted(entry.patch).agents;
+    if (this.nextSeq(entry.agent) > entry.seqStart) return [entry.agent]; // already here
+    const base = this.resolve(entry.parents, 'parents');
+    this.guard(() => {
+      this.oplog.setAgent(entry.agent);
+      let p: Uint32Array = base;
+      for (const op of entry.ops) {
+        const lv = op.kind === 'insert' ? this.oplog.ins(op.pos, op.text, p) : this.oplog.del(op.pos, op.len, p);
+        p = new Uint32Array([lv]);
+      }
+    });
+    const before = this.size;
+    this.size = this.computeSize();
+    this.addRun(entry.agent, entry.seqStart, before, this.size - before);
+    return [entry.agent];
   }
 
   /** Merges operations that storage (or another instance, through storage) already accepted. */
@@ -209,7 +236,7 @@ export class Replica {
     const next = this.nextSeq(agent);
     const lastSeq = seq + events - 1;
     if (seq + events <= next) {
-      return { duplicate: true, version: [[agent, lastSeq]], patch: new Uint8Array(0), runs: [], inserted: 0, deleted: 0 };
+      return { duplicate: true, version: [[agent, lastSeq]], entry: null, runs: [], inserted: 0, deleted: 0 };
     }
     if (seq < next) throw badInput(`seq range ${seq}..${lastSeq} overlaps operations already applied (next seq is ${next})`, { field: 'seq', nextSeq: next });
     if (seq > next) throw new AppError(ErrorCode.SEQ_GAP, `seq ${seq} skips ahead of this agent's next seq ${next}`, { field: 'seq', nextSeq: next });
@@ -232,8 +259,7 @@ export class Replica {
       throw new AppError(ErrorCode.PAYLOAD_TOO_LARGE, `a document may hold at most ${limits.maxDocumentChars} characters`, { max: limits.maxDocumentChars });
     }
 
-    const before = this.frontier();
-    const patch = this.guard(() => {
+    this.guard(() => {
       this.oplog.setAgent(agent);
       let p: Uint32Array = base;
       let l = this.lengthAt(base);
@@ -249,12 +275,12 @@ export class Replica {
         p = new Uint32Array([lv]);
         this.rememberLength(String(lv), l);
       }
-      return this.oplog.getPatchSince(before);
     });
     const start = this.size;
     this.size += events;
     this.addRun(agent, seq, start, events);
-    return { duplicate: false, version: [[agent, lastSeq]], patch, runs: [{ agent, seqStart: seq, seqEnd: seq + events }], inserted, deleted };
+    const entry: LogEntry = { kind: 'ops', agent, seqStart: seq, parents, ops };
+    return { duplicate: false, version: [[agent, lastSeq]], entry, runs: [{ agent, seqStart: seq, seqEnd: seq + events }], inserted, deleted };
   }
 
   /**
@@ -277,7 +303,7 @@ export class Replica {
       const added = after - this.size;
       if (added === 0) {
         const v = scratch.localToRemoteVersion(scratch.getLocalVersion()) as RemoteVersion;
-        return { duplicate: true, version: v, patch: new Uint8Array(0), runs: [], inserted: 0, deleted: 0 };
+        return { duplicate: true, version: v, entry: null, runs: [], inserted: 0, deleted: 0 };
       }
       if (added > limits.maxInsertChars) {
         throw new AppError(ErrorCode.PAYLOAD_TOO_LARGE, `a patch may carry at most ${limits.maxInsertChars} new operations`, { field: 'patch', max: limits.maxInsertChars });
@@ -303,15 +329,12 @@ export class Replica {
       if (finalLen > limits.maxDocumentChars) {
         throw new AppError(ErrorCode.PAYLOAD_TOO_LARGE, `a document may hold at most ${limits.maxDocumentChars} characters`, { max: limits.maxDocumentChars });
       }
-      // Valid: merge the new operations (only those) into the live log.
-      const newOps = scratch.getPatchSince(this.frontier());
+      // Valid: merge it into the live log. Operations the log already has are skipped.
       const before = this.size;
-      const prev = this.frontier();
-      this.guard(() => this.oplog.addFromBytes(newOps));
+      this.guard(() => this.oplog.addFromBytes(bytes));
       this.size = this.computeSize();
       this.indexRange(before, this.size);
-      const patch = this.guard(() => this.oplog.getPatchSince(prev));
-      return { duplicate: false, version: this.toRemote(this.frontier()), patch, runs, inserted, deleted };
+      return { duplicate: false, version: this.toRemote(this.frontier()), entry: { kind: 'patch', patch: bytes }, runs, inserted, deleted };
     } finally {
       try {
         scratch.free();

@@ -50,8 +50,10 @@ export const operations = pgTable('operations', {
   seqStart: integer('seq_start').notNull(),
   /** Exclusive end of the agent's seq range this row carries (for rows of one agent). */
   seqEnd: integer('seq_end').notNull(),
-  /** diamond-types patch holding exactly this row's new operations. */
-  patch: bytea('patch').notNull(),
+  /** A positional edit: its ops, applied in order against `parents` (null for a patch row). */
+  ops: jsonb('ops').$type<unknown[]>(),
+  /** A client's diamond-types patch (null for an edit row). */
+  patch: bytea('patch'),
   parents: jsonb('parents').$type<RemoteVersion>().notNull(),
   authorId: uuid('author_id').notNull().references(() => users.id),
   inserted: integer('inserted').notNull().default(0),

@@ -7,9 +7,14 @@ export interface Topics {
     /** Server orders of the rows, inclusive. */
     fromOrder: number;
     toOrder: number;
-    /** base64 diamond-types patches, one per row, in order. */
-    patches: string[];
+    /** The rows, in order: positional edits as made, or base64 diamond-types patches. */
+    entries: WireEntry[];
   };
 }
 
 export type Topic = keyof Topics;
+
+/** A LogEntry on the wire (JSON): patch bytes as base64. */
+export type WireEntry =
+  | { kind: 'ops'; agent: string; seqStart: number; parents: [string, number][]; ops: ({ kind: 'insert'; pos: number; text: string } | { kind: 'delete'; pos: number; len: number })[] }
+  | { kind: 'patch'; patch: string };

@@ -1,5 +1,6 @@
 import { requireDocument } from '../../auth/access.js';
 import { isStreamFailure, type DocChange, type StreamFailure } from '../../collab/changeStream.js';
+import { Kind, type FieldNode, type SelectionSetNode } from 'graphql';
 import { builder } from '../builder.js';
 import { TextOpRef } from './edit.js';
 
@@ -22,9 +23,9 @@ builder.subscriptionField('documentChanges', (t) =>
       documentId: t.arg.id({ required: true }),
       since: t.arg({ type: 'Version', required: false }),
     },
-    subscribe: async (_r, { documentId, since }, ctx) => {
+    subscribe: async (_r, { documentId, since }, ctx, info) => {
       const doc = await requireDocument(ctx, String(documentId));
-      return doc.subscribe(ctx.viewer!.userId, since ?? null);
+      return doc.subscribe(ctx.viewer!.userId, since ?? null, selectsPatch(info.fieldNodes));
     },
     resolve: (change: DocChange | StreamFailure) => {
       // A stream that must end (fell behind, document gone) delivers its error as its last item.
@@ -33,3 +34,10 @@ builder.subscriptionField('documentChanges', (t) =>
     },
   }),
 );
+
+/** Whether the subscriber asked for `patch` (fragments count as asking: they are not resolved here). */
+function selectsPatch(nodes: readonly FieldNode[]): boolean {
+  const visit = (set: SelectionSetNode | undefined): boolean =>
+    !!set?.selections.some((s) => (s.kind === Kind.FIELD ? s.name.value === 'patch' : s.kind === Kind.INLINE_FRAGMENT ? visit(s.selectionSet) : true));
+  return nodes.some((n) => visit(n.selectionSet));
+}

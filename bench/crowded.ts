@@ -1,0 +1,124 @@
+import { gqlOk, post } from './lib/http.js';
+import { benchDatabase, spawnCowrite } from './lib/processes.js';
+import { EDIT, createDoc, joinDoc, signUp } from './lib/setup.js';
+import { fmt, header, percentile } from './lib/stats.js';
+import { subscribe, wsClient } from './lib/ws.js';
+
+const WRITERS = 16;
+const SUBSCRIBERS = 10;
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 30);
+const WINDOW = 5;
+
+/**
+ * The engine's worst case: 16 writers flat out on one document, each sending its next edit against the
+ * version its last reply returned (which holds only its own edits, so writers are always concurrent).
+ */
+export async function crowded(): Promise<void> {
+  header(`Crowded document: ${WRITERS} writers flat out on one document, ${SUBSCRIBERS} subscribers, ${SECONDS} s in ${WINDOW} s windows`, 'npm run bench -- crowded');
+  const db = await benchDatabase();
+  const server = await spawnCowrite({ DATABASE_URL: db.url });
+  const url = server.url;
+  try {
+    const token = await signUp(url);
+    const doc = await createDoc(url, token, 'crowded\n');
+    const other = await createDoc(url, token, 'other\n');
+    const windows = Math.ceil(SECONDS / WINDOW);
+    const acks = new Array<number>(windows).fill(0);
+    const probeLatency: number[][] = Array.from({ length: windows }, () => []);
+    const otherLatency: number[][] = Array.from({ length: windows }, () => []);
+    let start = 0;
+    const windowOf = (t: number) => Math.min(windows - 1, Math.floor((t - start) / (WINDOW * 1000)));
+
+    // Subscribers look for probe markers: the time from sending a probe edit to its event arriving.
+    const probeSent = new Map<string, number>();
+    const clients = Array.from({ length: SUBSCRIBERS }, () => wsClient(url, token));
+    const seenBy = new Map<string, number>();
+    for (const c of clients) {
+      subscribe(c, doc, (e) => {
+        const now = performance.now();
+        for (const op of e.ops) {
+          if (!op.text) continue;
+          for (const m of op.text.matchAll(/⟦(\d+)⟧/g)) {
+            const sent = probeSent.get(m[1]!);
+            if (sent === undefined) continue;
+            const n = (seenBy.get(m[1]!) ?? 0) + 1;
+            seenBy.set(m[1]!, n);
+            if (n === SUBSCRIBERS) probeLatency[windowOf(sent)]!.push(now - sent); // the last subscriber's latency
+          }
+        }
+      });
+    }
+    const writers = await Promise.all(Array.from({ length: WRITERS }, () => joinDoc(url, token, doc)));
+    const probe = await joinDoc(url, token, doc);
+    const otherWriter = await joinDoc(url, token, other);
+
+    // Other document, before the crowd: its ack latency alone.
+    const otherState = { seq: 0, parents: otherWriter.version };
+    const otherEdit = async () => {
+      const t0 = performance.now();
+      const r = await post(url, JSON.stringify({ query: EDIT, variables: { i: { documentId: other, agent: otherWriter.agent, seq: otherState.seq, parents: otherState.parents, ops: [{ insert: { pos: 6 + otherState.seq, text: 'o' } }] } } }), token);
+      if (r.json.errors) throw new Error(JSON.stringify(r.json.errors));
+      otherState.parents = r.json.data.editDocument.version;
+      otherState.seq++;
+      return performance.now() - t0;
+    };
+    const alone: number[] = [];
+    const aloneEnd = performance.now() + 3000;
+    while (performance.now() < aloneEnd) {
+      alone.push(await otherEdit());
+      await new Promise((r) => setTimeout(r, 10));
+    }
+
+    start = performance.now();
+    const end = start + SECONDS * 1000;
+    const writerLoops = writers.map(async (w) => {
+      let seq = 0;
+      let parents = w.version;
+      while (performance.now() < end) {
+        const r = await post(url, JSON.stringify({ query: EDIT, variables: { i: { documentId: doc, agent: w.agent, seq, parents, ops: [{ insert: { pos: 8 + seq, text: 'x' } }] } } }), token);
+        if (r.json.errors) throw new Error(JSON.stringify(r.json.errors));
+        parents = r.json.data.editDocument.version;
+        seq++;
+        acks[windowOf(performance.now())]!++;
+      }
+    });
+    const probeLoop = (async () => {
+      let seq = 0;
+      let parents = probe.version;
+      for (let k = 0; performance.now() < end; k++) {
+        const text = `⟦${k}⟧`;
+        probeSent.set(String(k), performance.now());
+        const r = await gqlOk(url, EDIT, { i: { documentId: doc, agent: probe.agent, seq, parents, ops: [{ insert: { pos: 8 + seq, text } }] } }, token);
+        parents = r.editDocument.version;
+        seq += Array.from(text).length;
+        await new Promise((res) => setTimeout(res, 100));
+      }
+    })();
+    const otherLoop = (async () => {
+      while (performance.now() < end) {
+        const t = performance.now();
+        otherLatency[windowOf(t)]!.push(await otherEdit());
+        await new Promise((r) => setTimeout(r, 10));
+      }
+    })();
+    await Promise.all([...writerLoops, probeLoop, otherLoop]);
+    await new Promise((r) => setTimeout(r, 2000)); // let the last events arrive
+
+    console.log(`    other document alone (before the crowd): ack p50 ${fmt(percentile(alone, 50))} ms, p99 ${fmt(percentile(alone, 99))} ms`);
+    console.log('    window     edits/s   event latency p50 / p99 (ms, probe to last subscriber)   other-document ack p50 / p99 (ms)');
+    for (let i = 0; i < windows; i++) {
+      const pl = probeLatency[i]!;
+      const ol = otherLatency[i]!;
+      console.log(
+        `    ${String(i * WINDOW).padStart(3)}-${String((i + 1) * WINDOW).padEnd(3)}s ${fmt(acks[i]! / WINDOW, 0).padStart(9)}   ${fmt(percentile(pl, 50)).padStart(8)} / ${fmt(percentile(pl, 99)).padEnd(8)} (${pl.length} probes)`.padEnd(88) +
+          `${fmt(percentile(ol, 50))} / ${fmt(percentile(ol, 99))}`,
+      );
+    }
+    const total = acks.reduce((a, b) => a + b, 0);
+    console.log(`    total ${total} acknowledged edits; last window / first window = ${fmt(acks[windows - 1]! / acks[0]!)} (target >= 0.5)`);
+    for (const c of clients) await c.dispose();
+  } finally {
+    await server.stop();
+    await db.drop();
+  }
+}

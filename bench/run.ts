@@ -1,0 +1,17 @@
+import { closeAgent } from './lib/http.js';
+import { crowded } from './crowded.js';
+import { throughput } from './throughput.js';
+
+/** `npm run bench` runs every benchmark; `npm run bench -- NAME...` runs some. */
+const all: Record<string, () => Promise<void>> = { throughput, crowded };
+const names = process.argv.slice(2).length ? process.argv.slice(2) : Object.keys(all);
+for (const name of names) {
+  const run = all[name];
+  if (!run) {
+    console.error(`unknown benchmark ${name}; known: ${Object.keys(all).join(', ')}`);
+    process.exit(2);
+  }
+  await run();
+}
+closeAgent();
+process.exit(0);

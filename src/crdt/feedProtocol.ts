@@ -1,0 +1,28 @@
+import type { LogEntry, TextOp } from './replica.js';
+import type { RemoteVersion } from './version.js';
+
+/** One event of a document's change log. */
+export interface FeedChange {
+  documentId: string;
+  version: RemoteVersion;
+  ops: TextOp[];
+  /** base64 diamond-types patch of the new operations; '' when no subscriber asked for it. */
+  patch: string;
+  agents: string[];
+}
+
+/** Messages to the change-feed thread. `feed` names one loaded copy of a document. */
+export type ToFeed =
+  | { t: 'load'; feed: string; documentId: string; snapshot: Uint8Array | null; entries: LogEntry[] }
+  | { t: 'apply'; feed: string; entries: LogEntry[] }
+  | { t: 'flush'; feed: string }
+  | { t: 'attach'; feed: string; stream: number; since: RemoteVersion | null; wantsPatch: boolean }
+  | { t: 'detach'; feed: string; stream: number; wantsPatch: boolean }
+  | { t: 'unload'; feed: string };
+
+/** Messages from the change-feed thread. */
+export type FromFeed =
+  | { t: 'change'; feed: string; change: FeedChange }
+  | { t: 'attached'; feed: string; stream: number; change: FeedChange | null }
+  | { t: 'attachFailed'; feed: string; stream: number; code: string; message: string }
+  | { t: 'failed'; feed: string; message: string };
