@@ -5,6 +5,7 @@ import { useServer } from 'graphql-ws/use/ws';
 import type { Logger } from 'pino';
 import { WebSocketServer } from 'ws';
 import { normalizeError } from '../graphql/errors.js';
+import { subscribeShared } from './sharedExecution.js';
 import type { Yoga } from '../graphql/yoga.js';
 
 export interface WsServerOptions {
@@ -30,10 +31,12 @@ export function startWsServer({ server, yoga, log, maxPayload, allowedOrigins }:
     // Browsers send Origin; a page on another site must not ride on a user's credentials.
     verifyClient: ({ origin }: { origin?: string }) => !origin || allowedOrigins.includes(origin),
   });
+  // Each operation's envelop pipeline, found through its context.
+  const enveloped = new WeakMap<object, Enveloped>();
   const disposable = useServer(
     {
-      execute: (args: ExecutionArgs) => (args.rootValue as Enveloped).execute(args),
-      subscribe: (args: ExecutionArgs) => (args.rootValue as Enveloped).subscribe(args),
+      execute: (args: ExecutionArgs) => enveloped.get(args.contextValue as object)!.execute(args),
+      subscribe: (args: ExecutionArgs) => subscribeShared(args),
       onSubscribe: async (ctx, _id, payload) => {
         const { schema, execute, subscribe, contextFactory, parse, validate } = yoga.getEnveloped({
           connectionParams: ctx.connectionParams as Record<string, unknown> | undefined,
@@ -43,13 +46,13 @@ export function startWsServer({ server, yoga, log, maxPayload, allowedOrigins }:
           const errors = validate(schema, document);
           if (errors.length > 0) return errors.map((e: GraphQLError) => normalizeError(e, log));
           const contextValue = await contextFactory();
+          enveloped.set(contextValue, { execute, subscribe });
           return {
             schema,
             document,
             operationName: payload.operationName,
             variableValues: payload.variables,
             contextValue,
-            rootValue: { execute, subscribe },
           } as ExecutionArgs;
         } catch (err) {
           return [normalizeError(err, log)];

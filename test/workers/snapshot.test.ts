@@ -46,7 +46,8 @@ describe('document__snapshot', () => {
       expect(after.map((r) => r.content)).toEqual([snaps[0]!.content, expected]);
       // A malformed payload is dropped, not retried forever.
       const bad = await quickAddJob({ pgPool: pool }, 'document__snapshot', { nope: 1 });
-      await runOnce({ pgPool: pool, taskList });
+      const left = async () => Number((await pool.query('SELECT count(*) FROM graphile_worker.jobs WHERE id = $1', [bad.id])).rows[0].count);
+      for (let i = 0; i < 5 && (await left()) > 0; i++) await runOnce({ pgPool: pool, taskList });
       expect(Number((await pool.query('SELECT count(*) FROM graphile_worker.jobs WHERE id = $1', [bad.id])).rows[0].count)).toBe(0);
     } finally {
       await pool.end();
