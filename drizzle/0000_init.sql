@@ -11,6 +11,7 @@ CREATE TABLE "documents" (
 	"owner_id" uuid NOT NULL,
 	"title" text NOT NULL,
 	"op_count" bigint DEFAULT 0 NOT NULL,
+	"event_count" bigint DEFAULT 0 NOT NULL,
 	"created_at" timestamp with time zone DEFAULT now() NOT NULL,
 	"updated_at" timestamp with time zone DEFAULT now() NOT NULL
 );

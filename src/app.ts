@@ -53,7 +53,7 @@ export function buildApp(config: Config, log: Logger = pino({ level: config.logL
       instanceId,
       limits: config.limits,
       idleMs: config.collab.idleMs,
-      snapshotEveryOps: config.collab.snapshotEveryOps,
+      snapshotEvery: { ops: config.collab.snapshotEveryOps, events: config.collab.snapshotEveryEvents },
     });
     await documents.start();
     services = { config, log, pool, db: createDb(pool), sessions: new Sessions(pool, config.sessionTtlSeconds), documents };

@@ -46,6 +46,8 @@ const ConfigSchema = z.object({
     idleMs: z.coerce.number().int().positive().default(60_000),
     /** Queue a snapshot after this many new operation rows (SNAPSHOT_EVERY_OPS, default 500). */
     snapshotEveryOps: z.coerce.number().int().positive().default(500),
+    /** ...or after this many inserted and deleted characters (SNAPSHOT_EVERY_EVENTS, default 20000). */
+    snapshotEveryEvents: z.coerce.number().int().positive().default(20_000),
   }),
 });
 
@@ -73,7 +75,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Deep
       maxPatchBytes: env.MAX_PATCH_BYTES,
       maxTitleChars: env.MAX_TITLE_CHARS,
     },
-    collab: { idleMs: env.DOC_IDLE_MS, snapshotEveryOps: env.SNAPSHOT_EVERY_OPS },
+    collab: { idleMs: env.DOC_IDLE_MS, snapshotEveryOps: env.SNAPSHOT_EVERY_OPS, snapshotEveryEvents: env.SNAPSHOT_EVERY_EVENTS },
   };
   const config = ConfigSchema.parse(fromEnv);
   return merge(config, overrides) as Config;

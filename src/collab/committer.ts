@@ -39,7 +39,7 @@ export class Committer {
   constructor(
     private readonly pool: pg.Pool,
     private readonly log: Logger,
-    private readonly snapshotEveryOps: number,
+    private readonly snapshotEvery: { ops: number; events: number },
   ) {}
 
   /** Appends rows to a document's log; resolves once they are committed. */
@@ -95,12 +95,14 @@ export class Committer {
     try {
       await client.query('BEGIN');
       // Lock in id order: two instances committing the same documents never deadlock.
-      const locked = await client.query<{ id: string; op_count: string }>(
-        'SELECT id, op_count FROM documents WHERE id = ANY($1::uuid[]) ORDER BY id FOR UPDATE',
+      const locked = await client.query<{ id: string; op_count: string; event_count: string }>(
+        'SELECT id, op_count, event_count FROM documents WHERE id = ANY($1::uuid[]) ORDER BY id FOR UPDATE',
         [ids],
       );
       const next = new Map(locked.rows.map((r) => [r.id, Number(r.op_count)]));
       const start = new Map(next);
+      const events = new Map(locked.rows.map((r) => [r.id, Number(r.event_count)]));
+      const startEvents = new Map(events);
       const results: (Committed | undefined)[] = [];
       const cols: unknown[][] = [[], [], [], [], [], [], [], [], [], [], []];
       for (const r of batch) {
@@ -112,6 +114,7 @@ export class Committer {
         results.push({ firstOrder: base + 1, lastOrder: base + r.rows.length });
         next.set(r.documentId, base + r.rows.length);
         r.rows.forEach((row, i) => {
+          events.set(r.documentId, events.get(r.documentId)! + row.inserted + row.deleted);
           cols[0]!.push(r.documentId);
           cols[1]!.push(base + 1 + i);
           cols[2]!.push(row.agent);
@@ -129,16 +132,20 @@ export class Committer {
       if (cols[0]!.length > 0) {
         const touched = [...next.keys()].filter((id) => next.get(id) !== start.get(id));
         await client.query(
-          `UPDATE documents d SET op_count = v.n, updated_at = now()
-             FROM unnest($1::uuid[], $2::bigint[]) AS v(id, n) WHERE d.id = v.id`,
-          [touched, touched.map((id) => next.get(id))],
+          `UPDATE documents d SET op_count = v.n, event_count = v.e, updated_at = now()
+             FROM unnest($1::uuid[], $2::bigint[], $3::bigint[]) AS v(id, n, e) WHERE d.id = v.id`,
+          [touched, touched.map((id) => next.get(id)), touched.map((id) => events.get(id))],
         );
         await client.query(
           `INSERT INTO operations (document_id, server_order, agent, seq_start, seq_end, ops, patch, parents, author_id, inserted, deleted)
            SELECT * FROM unnest($1::uuid[], $2::bigint[], $3::text[], $4::int[], $5::int[], $6::jsonb[], $7::bytea[], $8::jsonb[], $9::uuid[], $10::int[], $11::int[])`,
           cols,
         );
-        const due = touched.filter((id) => Math.floor(next.get(id)! / this.snapshotEveryOps) > Math.floor(start.get(id)! / this.snapshotEveryOps));
+        const crossed = (now: number, before: number, every: number) => Math.floor(now / every) > Math.floor(before / every);
+        const due = touched.filter(
+          (id) =>
+            crossed(next.get(id)!, start.get(id)!, this.snapshotEvery.ops) || crossed(events.get(id)!, startEvents.get(id)!, this.snapshotEvery.events),
+        );
         if (due.length > 0) {
           // Queued in the same transaction: the snapshot job exists if and only if the rows do.
           await client.query(

@@ -17,7 +17,7 @@ export interface DocumentsOptions {
   /** This instance's id: messages it sent itself are ignored. */
   instanceId: string;
   idleMs: number;
-  snapshotEveryOps: number;
+  snapshotEvery: { ops: number; events: number };
 }
 
 /**
@@ -37,7 +37,7 @@ export class Documents {
   private stopped = false;
 
   constructor(private readonly opts: DocumentsOptions) {
-    this.committer = new Committer(opts.pool, opts.log, opts.snapshotEveryOps);
+    this.committer = new Committer(opts.pool, opts.log, opts.snapshotEvery);
     this.feed = new ChangeFeed(opts.log);
     this.deps = {
       pool: opts.pool,

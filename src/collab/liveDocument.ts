@@ -30,6 +30,9 @@ export interface DocumentMeta {
   updatedAt: Date;
 }
 
+/** Committed entries kept for a change feed not loaded yet; past this, it is loaded anyway. */
+const MAX_FEED_BACKLOG = 5_000;
+
 type Work =
   | { kind: 'edit'; userId: string; agent: string; seq: number; parents: RemoteVersion; ops: TextOp[]; resolve: (r: EditResult) => void; reject: (e: unknown) => void }
   | { kind: 'patch'; userId: string; bytes: Uint8Array; resolve: (r: EditResult) => void; reject: (e: unknown) => void }
@@ -57,6 +60,11 @@ export class LiveDocument implements FeedListener {
   private outbox: LogEntry[] = [];
   /** This loaded copy's name at the change feed. */
   private readonly feedId = randomUUID();
+  /**
+   * The stored history plus every committed entry since, kept until the first subscriber: only then
+   * does the change feed get its copy (most loads are reads and edits, which need no feed).
+   */
+  private feedBacklog: { snapshot: Uint8Array | null; entries: LogEntry[] } | null;
   private lost = false;
   lastActive = Date.now();
 
@@ -66,7 +74,9 @@ export class LiveDocument implements FeedListener {
     appliedThrough: number,
     agents: [string, string][],
     private readonly deps: LiveDocumentDeps,
+    history: { snapshot: Uint8Array | null; entries: LogEntry[] },
   ) {
+    this.feedBacklog = { snapshot: history.snapshot, entries: [...history.entries] };
     this.appliedThrough = appliedThrough;
     for (const [a, u] of agents) this.agents.set(a, u);
     this.committed = replica.frontier();
@@ -87,10 +97,7 @@ export class LiveDocument implements FeedListener {
     ]);
     const replica = buildReplica(history);
     const meta = { id: row.id, ownerId: row.owner_id, title: row.title, createdAt: row.created_at, updatedAt: row.updated_at };
-    const doc = new LiveDocument(meta, replica, history.through, agents.rows.map((a) => [a.agent, a.user_id]), deps);
-    deps.feed.register(doc.feedId, doc);
-    deps.feed.send({ t: 'load', feed: doc.feedId, documentId: id, snapshot: history.snapshot, entries: history.entries });
-    return doc;
+    return new LiveDocument(meta, replica, history.through, agents.rows.map((a) => [a.agent, a.user_id]), deps, history);
   }
 
   get id(): string {
@@ -169,6 +176,7 @@ export class LiveDocument implements FeedListener {
     this.touch();
     if (this.lost) return Promise.reject(new AppError(ErrorCode.UNAVAILABLE, 'document is reloading; resubscribe'));
     const id = this.nextStreamId++;
+    this.loadFeed();
     return new Promise((resolve, reject) => {
       this.attaching.set(id, { stream, resolve, reject });
       this.deps.feed.send({ t: 'attach', feed: this.feedId, stream: id, since: stream.lastVersion, wantsPatch: stream.wantsPatch });
@@ -244,6 +252,15 @@ export class LiveDocument implements FeedListener {
   snapshotBytes(): { appliedThrough: number; oplog: Uint8Array; content: string; version: RemoteVersion } | null {
     if (this.running || this.queue.length > 0 || this.appliedAbove.size > 0) return null;
     return { appliedThrough: this.appliedThrough, oplog: this.replica.toBytes(), content: this.content(), version: this.version() };
+  }
+
+  /** Gives the change feed its copy of the committed history, once. */
+  private loadFeed(): void {
+    const backlog = this.feedBacklog;
+    if (!backlog) return;
+    this.feedBacklog = null;
+    this.deps.feed.register(this.feedId, this);
+    this.deps.feed.send({ t: 'load', feed: this.feedId, documentId: this.id, snapshot: backlog.snapshot, entries: backlog.entries });
   }
 
   private touch(): void {
@@ -324,8 +341,13 @@ export class LiveDocument implements FeedListener {
     // The feed sees the entries before any writer hears back: a version a writer was given is one a
     // subscription can start from.
     if (this.outbox.length > 0) {
-      this.deps.feed.send({ t: 'apply', feed: this.feedId, entries: this.outbox });
-      this.deps.feed.send({ t: 'flush', feed: this.feedId });
+      if (this.feedBacklog) {
+        this.feedBacklog.entries.push(...this.outbox);
+        if (this.feedBacklog.entries.length > MAX_FEED_BACKLOG) this.loadFeed();
+      } else {
+        this.deps.feed.send({ t: 'apply', feed: this.feedId, entries: this.outbox });
+        this.deps.feed.send({ t: 'flush', feed: this.feedId });
+      }
       this.outbox = [];
     }
     for (const a of accepted) a.w.resolve(a.result);

@@ -35,10 +35,11 @@ export async function createDocument(ctx: RequestContext, input: CreateDocumentI
   const client = await pool.connect();
   try {
     await client.query('BEGIN');
-    const doc = await client.query<{ id: string }>('INSERT INTO documents (owner_id, title, op_count) VALUES ($1, $2, $3) RETURNING id', [
+    const doc = await client.query<{ id: string }>('INSERT INTO documents (owner_id, title, op_count, event_count) VALUES ($1, $2, $3, $4) RETURNING id', [
       viewer.userId,
       title,
       row ? 1 : 0,
+      row?.inserted ?? 0,
     ]);
     const id = doc.rows[0]!.id;
     await client.query('INSERT INTO document_agents (document_id, agent, user_id) VALUES ($1, $2, $3)', [id, agent, viewer.userId]);

@@ -112,7 +112,7 @@ export class Replica {
     this.guard(() => {
       this.oplog.setAgent(entry.agent);
       let p: Uint32Array = base;
-      for (const op of entry.ops) {
+      for (const op of coalesce(entry.ops)) {
         const lv = op.kind === 'insert' ? this.oplog.ins(op.pos, op.text, p) : this.oplog.del(op.pos, op.len, p);
         p = new Uint32Array([lv]);
       }
@@ -263,7 +263,7 @@ export class Replica {
       this.oplog.setAgent(agent);
       let p: Uint32Array = base;
       let l = this.lengthAt(base);
-      for (const op of ops) {
+      for (const op of coalesce(ops)) {
         let lv: number;
         if (op.kind === 'insert') {
           lv = this.oplog.ins(op.pos, op.text, p);
@@ -532,6 +532,35 @@ interface XfItem {
 interface HistoryEntry {
   span: [number, number];
   parents: number[];
+}
+
+/**
+ * Joins runs that the engine stores as one operation anyway: typing (each insert right after the
+ * previous one) and forward deletes at one position. The result is the same operations, with the
+ * same (agent, seq) numbering, in fewer engine calls.
+ */
+export function coalesce(ops: TextOp[]): TextOp[] {
+  const out: TextOp[] = [];
+  let last: TextOp | undefined;
+  let lastLen = 0;
+  for (const op of ops) {
+    if (last && last.kind === 'insert' && op.kind === 'insert' && op.pos === last.pos + lastLen) {
+      const n = codePointLength(op.text);
+      last = { kind: 'insert', pos: last.pos, text: last.text + op.text };
+      out[out.length - 1] = last;
+      lastLen += n;
+      continue;
+    }
+    if (last && last.kind === 'delete' && op.kind === 'delete' && op.pos === last.pos) {
+      last = { kind: 'delete', pos: last.pos, len: last.len + op.len };
+      out[out.length - 1] = last;
+      continue;
+    }
+    out.push(op);
+    last = op;
+    lastLen = op.kind === 'insert' ? codePointLength(op.text) : 0;
+  }
+  return out;
 }
 
 function computeSize(oplog: OpLog): number {

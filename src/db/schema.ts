@@ -30,6 +30,8 @@ export const documents = pgTable('documents', {
   title: text('title').notNull(),
   /** How many operation rows the document has had: the last assigned server order. */
   opCount: bigint('op_count', { mode: 'number' }).notNull().default(0),
+  /** Inserted plus deleted code points over all operation rows (what a replay costs). */
+  eventCount: bigint('event_count', { mode: 'number' }).notNull().default(0),
   createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
   updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
 }, (t) => [index('documents_owner_created_idx').on(t.ownerId, t.createdAt)]);
