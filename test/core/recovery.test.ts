@@ -1,0 +1,59 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { content, edit, newDocument, newUser, replay, subscribeChanges, wsClient } from '../helpers/client.js';
+import { freshDatabase } from '../helpers/db.js';
+import { startServer, type TestServer } from '../helpers/server.js';
+
+let db: Awaited<ReturnType<typeof freshDatabase>>;
+let server: TestServer;
+
+beforeAll(async () => {
+  db = await freshDatabase();
+  server = await startServer(db.url, { collab: { idleMs: 300 } } as never);
+});
+afterAll(async () => {
+  await server?.stop();
+  await db?.drop();
+});
+
+describe('live documents recover and unload', () => {
+  it('a lost replica is dropped and rebuilt from storage; other documents and subscribers carry on', async () => {
+    const { token } = await newUser(server.url);
+    const hurt = await newDocument(server.url, token, 'hurt');
+    const fine = await newDocument(server.url, token, 'fine');
+    const ws = wsClient(server.wsUrl, token);
+    const sub = subscribeChanges(ws, hurt.id, []);
+    await sub.until(() => sub.events.length > 0);
+    const first = await edit(server.url, token, { documentId: hurt.id, agent: hurt.agent, seq: 0, parents: hurt.version, ops: [{ insert: { pos: 4, text: '!' } }] });
+    expect(first.errors).toBeUndefined();
+
+    // The engine instance behind this document is gone, as after a WASM trap.
+    const live = server.app.services.documents.peek(hurt.id)!;
+    (live as unknown as { replica: { free(): void } }).replica.free();
+
+    const during = await edit(server.url, token, { documentId: hurt.id, agent: hurt.agent, seq: 1, parents: first.data.editDocument.version, ops: [{ insert: { pos: 5, text: '?' } }] });
+    expect(during.errors?.[0]?.extensions?.code).toBe('UNAVAILABLE');
+    // Other documents are untouched.
+    const other = await edit(server.url, token, { documentId: fine.id, agent: fine.agent, seq: 0, parents: fine.version, ops: [{ insert: { pos: 4, text: '.' } }] });
+    expect(other.errors).toBeUndefined();
+    // The retry lands on a replica rebuilt from PostgreSQL, with everything acknowledged before.
+    const retry = await edit(server.url, token, { documentId: hurt.id, agent: hurt.agent, seq: 1, parents: first.data.editDocument.version, ops: [{ insert: { pos: 5, text: '?' } }] });
+    expect(retry.errors).toBeUndefined();
+    expect((await content(server.url, token, hurt.id)).content).toBe('hurt!?');
+    expect((await content(server.url, token, fine.id)).content).toBe('fine.');
+    // The subscriber was moved to the new replica without a gap.
+    await sub.until(() => replay('', sub.events) === 'hurt!?');
+    sub.dispose();
+    await ws.dispose();
+  });
+
+  it('an idle document without subscribers is unloaded, and loads again with everything in it', async () => {
+    const { token } = await newUser(server.url);
+    const doc = await newDocument(server.url, token, 'idle');
+    const r = await edit(server.url, token, { documentId: doc.id, agent: doc.agent, seq: 0, parents: doc.version, ops: [{ delete: { pos: 0, len: 1 } }] });
+    expect(r.errors).toBeUndefined();
+    expect(server.app.services.documents.peek(doc.id)).toBeDefined();
+    for (let i = 0; i < 40 && server.app.services.documents.peek(doc.id); i++) await new Promise((res) => setTimeout(res, 100));
+    expect(server.app.services.documents.peek(doc.id)).toBeUndefined();
+    expect((await content(server.url, token, doc.id)).content).toBe('dle');
+  });
+});
