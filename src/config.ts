@@ -18,10 +18,10 @@ const ConfigSchema = z.object({
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   /** Run graphile-worker inside the server process (RUN_WORKER, default true). */
   runWorker: z.stringbool().default(true),
-  /** Allowed browser origins for CORS and WebSocket upgrades (CORS_ORIGINS, comma-separated). */
+  /** Other browser origins allowed for CORS and WebSocket upgrades (CORS_ORIGINS, comma-separated; the server's own origin always is). */
   corsOrigins: z
     .string()
-    .default('http://localhost:4000,http://127.0.0.1:4000')
+    .default('')
     .transform((s) => s.split(',').map((o) => o.trim()).filter(Boolean)),
   /** Session lifetime in seconds (SESSION_TTL_SECONDS, default 30 days). */
   sessionTtlSeconds: z.coerce.number().int().positive().default(30 * 24 * 3600),

@@ -32,16 +32,30 @@ export function createGraphQL(services: Services): Yoga {
       warn: (...a) => log.warn(a.map(String).join(' ')),
       error: (...a) => log.error(a.map(String).join(' ')),
     },
-    cors: { origin: config.corsOrigins, credentials: true },
+    // An allowlist, not Yoga's default of echoing any Origin: the server's own origin plus CORS_ORIGINS.
+    cors: (request) => {
+      const origin = request.headers.get('origin');
+      const host = request.headers.get('host');
+      const allowed = !!origin && (config.corsOrigins.includes(origin) || origin === `http://${host}` || origin === `https://${host}`);
+      return allowed ? { origin: [origin!], credentials: true } : false;
+    },
     graphiql: { subscriptionsProtocol: 'WS', title: 'cowrite' },
     maskedErrors: { maskError: (err) => normalizeError(err, log) },
     plugins: [errorCodes],
     context: async (init) => {
       const request = (init as { request?: Request }).request;
-      const header = request?.headers?.get('authorization') ?? (init.connectionParams?.authorization as string | undefined) ?? null;
+      const header = request?.headers?.get('authorization') ?? wsAuthorization(init.connectionParams) ?? null;
       if (header !== null && typeof header !== 'string') throw new GraphQLError('authorization must be a string', { extensions: { code: 'UNAUTHENTICATED' } });
       const viewer = await services.sessions.authenticate(bearerToken(header) ?? (header ? '' : null));
       return { services, viewer };
     },
   });
+}
+
+/** The credentials of a WebSocket connection: `authorization` in connectionParams (any case), or in its `headers`. */
+function wsAuthorization(params: Record<string, unknown> | undefined): string | undefined {
+  if (!params) return undefined;
+  const pick = (o: Record<string, unknown>) => (o.authorization ?? o.Authorization) as string | undefined;
+  const headers = params.headers;
+  return pick(params) ?? (headers && typeof headers === 'object' ? pick(headers as Record<string, unknown>) : undefined);
 }

@@ -28,8 +28,10 @@ export function startWsServer({ server, yoga, log, maxPayload, allowedOrigins }:
     server,
     path: yoga.graphqlEndpoint,
     maxPayload,
-    // Browsers send Origin; a page on another site must not ride on a user's credentials.
-    verifyClient: ({ origin }: { origin?: string }) => !origin || allowedOrigins.includes(origin),
+    // Browsers send Origin; a page on another site must not ride on a user's credentials. The
+    // server's own pages (GraphiQL) are same-origin.
+    verifyClient: ({ origin, req }: { origin?: string; req: { headers: { host?: string } } }) =>
+      !origin || allowedOrigins.includes(origin) || origin === `http://${req.headers.host}` || origin === `https://${req.headers.host}`,
   });
   // Each operation's envelop pipeline, found through its context.
   const enveloped = new WeakMap<object, Enveloped>();

@@ -1,0 +1,80 @@
+import { createClient } from 'graphql-ws';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
+import { newDocument, newUser, subscribeChanges, wsClient } from '../helpers/client.js';
+import { freshDatabase } from '../helpers/db.js';
+import { startServer, type TestServer } from '../helpers/server.js';
+
+let db: Awaited<ReturnType<typeof freshDatabase>>;
+let server: TestServer;
+
+beforeAll(async () => {
+  db = await freshDatabase();
+  server = await startServer(db.url);
+});
+afterAll(async () => {
+  await server?.stop();
+  await db?.drop();
+});
+
+describe('HTTP and WebSocket transport', () => {
+  it('serves GraphiQL on GET /graphql, and health and readiness', async () => {
+    const page = await fetch(server.url, { headers: { accept: 'text/html' } });
+    expect(page.status).toBe(200);
+    expect(await page.text()).toMatch(/graphiql/i);
+    const base = server.url.replace('/graphql', '');
+    expect((await fetch(`${base}/healthz`)).status).toBe(200);
+    const ready = await fetch(`${base}/readyz`);
+    expect(ready.status).toBe(200);
+    expect(await ready.json()).toMatchObject({ status: 'ready', postgres: true });
+  });
+
+  it('answers CORS only for allowed origins', async () => {
+    const ask = (origin: string) => fetch(server.url, { method: 'POST', headers: { origin, 'content-type': 'application/json' }, body: '{"query":"{ me { id } }"}' });
+    expect((await ask('https://evil.example')).headers.get('access-control-allow-origin')).toBeNull();
+    const own = `http://127.0.0.1:${server.port}`;
+    expect((await ask(own)).headers.get('access-control-allow-origin')).toBe(own);
+  });
+
+  it('refuses a WebSocket upgrade from a foreign Origin', async () => {
+    const ws = new WebSocket(server.wsUrl, 'graphql-transport-ws', { origin: 'https://evil.example' });
+    const outcome = await new Promise<string>((resolve) => {
+      ws.once('open', () => resolve('open'));
+      ws.once('unexpected-response', (_req, res) => resolve(`http ${res.statusCode}`));
+      ws.once('error', () => resolve('error'));
+    });
+    expect(outcome).not.toBe('open');
+    ws.terminate();
+  });
+
+  it('takes WebSocket credentials from connectionParams, and refuses a bad token with UNAUTHENTICATED', async () => {
+    const { token } = await newUser(server.url);
+    const doc = await newDocument(server.url, token, 'ws');
+    const capitalised = createClient({ url: server.wsUrl, webSocketImpl: WebSocket, connectionParams: { Authorization: `Bearer ${token}` }, retryAttempts: 0 });
+    const ok = subscribeChanges(capitalised, doc.id, []);
+    await ok.until(() => ok.events.length > 0);
+    ok.dispose();
+    await capitalised.dispose();
+
+    const bad = wsClient(server.wsUrl, 'forged');
+    const refused = subscribeChanges(bad, doc.id, []);
+    await refused.until(() => refused.errors.length > 0 || refused.done);
+    expect(refused.events).toHaveLength(0);
+    expect(JSON.stringify(refused.errors)).toContain('UNAUTHENTICATED');
+    await bad.dispose();
+
+    const none = wsClient(server.wsUrl);
+    const anonymous = subscribeChanges(none, doc.id, []);
+    await anonymous.until(() => anonymous.errors.length > 0 || anonymous.done);
+    expect(JSON.stringify(anonymous.errors)).toContain('UNAUTHENTICATED');
+    await none.dispose();
+  });
+
+  it('refuses an oversized request body with PAYLOAD_TOO_LARGE in a GraphQL error body', async () => {
+    const body = JSON.stringify({ query: '{ me { id } }', variables: { pad: 'x'.repeat(2 * 1024 * 1024) } });
+    const res = await fetch(server.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+    expect(res.status).toBe(413);
+    const json = (await res.json()) as { errors: { extensions: { code: string } }[] };
+    expect(json.errors[0]!.extensions.code).toBe('PAYLOAD_TOO_LARGE');
+  });
+});
