@@ -88,80 +88,42 @@ export class Committer {
   }
 
   private async write(batch: Request[]): Promise<(Committed | undefined)[]> {
-    const perDoc = new Map<string, number>();
-    for (const r of batch) perDoc.set(r.documentId, (perDoc.get(r.documentId) ?? 0) + r.rows.length);
-    const ids = [...perDoc.keys()].sort();
-    const client = await this.pool.connect();
-    try {
-      await client.query('BEGIN');
-      // Lock in id order: two instances committing the same documents never deadlock.
-      const locked = await client.query<{ id: string; op_count: string; event_count: string }>(
-        'SELECT id, op_count, event_count FROM documents WHERE id = ANY($1::uuid[]) ORDER BY id FOR UPDATE',
-        [ids],
-      );
-      const next = new Map(locked.rows.map((r) => [r.id, Number(r.op_count)]));
-      const start = new Map(next);
-      const events = new Map(locked.rows.map((r) => [r.id, Number(r.event_count)]));
-      const startEvents = new Map(events);
-      const results: (Committed | undefined)[] = [];
-      const cols: unknown[][] = [[], [], [], [], [], [], [], [], [], [], []];
-      for (const r of batch) {
-        const base = next.get(r.documentId);
-        if (base === undefined) {
-          results.push(undefined);
-          continue;
-        }
-        results.push({ firstOrder: base + 1, lastOrder: base + r.rows.length });
-        next.set(r.documentId, base + r.rows.length);
-        r.rows.forEach((row, i) => {
-          events.set(r.documentId, events.get(r.documentId)! + row.inserted + row.deleted);
-          cols[0]!.push(r.documentId);
-          cols[1]!.push(base + 1 + i);
-          cols[2]!.push(row.agent);
-          cols[3]!.push(row.seqStart);
-          cols[4]!.push(row.seqEnd);
-          const e = row.entry;
-          cols[5]!.push(e.kind === 'ops' ? JSON.stringify(e.ops) : null);
-          cols[6]!.push(e.kind === 'patch' ? Buffer.from(e.patch.buffer, e.patch.byteOffset, e.patch.byteLength) : null);
-          cols[7]!.push(JSON.stringify(e.kind === 'ops' ? e.parents : []));
-          cols[8]!.push(row.authorId);
-          cols[9]!.push(row.inserted);
-          cols[10]!.push(row.deleted);
-        });
+    // Each document's rows, in the order they were submitted, numbered from 1.
+    const perDoc = new Map<string, { count: number; events: number }>();
+    const cols: unknown[][] = Array.from({ length: 11 }, () => []);
+    const firstIdx: number[] = [];
+    for (const r of batch) {
+      const d = perDoc.get(r.documentId) ?? { count: 0, events: 0 };
+      perDoc.set(r.documentId, d);
+      firstIdx.push(d.count + 1);
+      for (const row of r.rows) {
+        d.count++;
+        d.events += row.inserted + row.deleted;
+        const e = row.entry;
+        cols[0]!.push(r.documentId);
+        cols[1]!.push(d.count);
+        cols[2]!.push(row.agent);
+        cols[3]!.push(row.seqStart);
+        cols[4]!.push(row.seqEnd);
+        cols[5]!.push(e.kind === 'ops' ? JSON.stringify(e.ops) : null);
+        cols[6]!.push(e.kind === 'patch' ? Buffer.from(e.patch.buffer, e.patch.byteOffset, e.patch.byteLength) : null);
+        cols[7]!.push(JSON.stringify(e.kind === 'ops' ? e.parents : []));
+        cols[8]!.push(row.authorId);
+        cols[9]!.push(row.inserted);
+        cols[10]!.push(row.deleted);
       }
-      if (cols[0]!.length > 0) {
-        const touched = [...next.keys()].filter((id) => next.get(id) !== start.get(id));
-        await client.query(
-          `UPDATE documents d SET op_count = v.n, event_count = v.e, updated_at = now()
-             FROM unnest($1::uuid[], $2::bigint[], $3::bigint[]) AS v(id, n, e) WHERE d.id = v.id`,
-          [touched, touched.map((id) => next.get(id)), touched.map((id) => events.get(id))],
-        );
-        await client.query(
-          `INSERT INTO operations (document_id, server_order, agent, seq_start, seq_end, ops, patch, parents, author_id, inserted, deleted)
-           SELECT * FROM unnest($1::uuid[], $2::bigint[], $3::text[], $4::int[], $5::int[], $6::jsonb[], $7::bytea[], $8::jsonb[], $9::uuid[], $10::int[], $11::int[])`,
-          cols,
-        );
-        const crossed = (now: number, before: number, every: number) => Math.floor(now / every) > Math.floor(before / every);
-        const due = touched.filter(
-          (id) =>
-            crossed(next.get(id)!, start.get(id)!, this.snapshotEvery.ops) || crossed(events.get(id)!, startEvents.get(id)!, this.snapshotEvery.events),
-        );
-        if (due.length > 0) {
-          // Queued in the same transaction: the snapshot job exists if and only if the rows do.
-          await client.query(
-            `SELECT graphile_worker.add_job('document__snapshot', json_build_object('documentId', id), job_key := 'document__snapshot:' || id, run_at := now() + interval '2 seconds')
-               FROM unnest($1::uuid[]) AS id`,
-            [due],
-          );
-        }
-      }
-      await client.query('COMMIT');
-      return results;
-    } catch (err) {
-      await client.query('ROLLBACK').catch(() => undefined);
-      throw err;
-    } finally {
-      client.release();
     }
+    const docs = [...perDoc.keys()];
+    const res = await this.pool.query<{ document_id: string; base: string }>(
+      `SELECT document_id, base FROM cowrite_append($1::uuid[], $2::int[], $3::bigint[],
+         $4::uuid[], $5::int[], $6::text[], $7::int[], $8::int[], $9::jsonb[], $10::bytea[], $11::jsonb[], $12::uuid[], $13::int[], $14::int[], $15, $16)`,
+      [docs, docs.map((id) => perDoc.get(id)!.count), docs.map((id) => perDoc.get(id)!.events), ...cols, this.snapshotEvery.ops, this.snapshotEvery.events],
+    );
+    const base = new Map(res.rows.map((r) => [r.document_id, Number(r.base)]));
+    return batch.map((r, i) => {
+      const b = base.get(r.documentId);
+      if (b === undefined) return undefined;
+      return { firstOrder: b + firstIdx[i]!, lastOrder: b + firstIdx[i]! + r.rows.length - 1 };
+    });
   }
 }
