@@ -49,7 +49,8 @@ export interface Proc {
 export async function spawnCowrite(env: Record<string, string>): Promise<Proc> {
   const port = await freePort();
   const prof = process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [];
-  const child = spawn(process.execPath, [...prof, '--import', 'tsx', 'src/main.ts'], {
+  // The same flags as `npm start`.
+  const child = spawn(process.execPath, [...prof, '--max-semi-space-size=32', '--import', 'tsx', 'src/main.ts'], {
     env: { ...process.env, PORT: String(port), LOG_LEVEL: 'warn', RUN_WORKER: 'false', ...env },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
