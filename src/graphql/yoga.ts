@@ -8,6 +8,8 @@ import { schema } from './schema.js';
 /** What the WebSocket server passes to the context factory instead of an HTTP request. */
 export interface WsInit {
   connectionParams?: Record<string, unknown>;
+  /** The subscribe message's extensions (may carry `headers`). */
+  extensions?: Record<string, unknown>;
 }
 
 export type Yoga = YogaServerInstance<WsInit, RequestContext>;
@@ -44,7 +46,7 @@ export function createGraphQL(services: Services): Yoga {
     plugins: [errorCodes],
     context: async (init) => {
       const request = (init as { request?: Request }).request;
-      const header = request?.headers?.get('authorization') ?? wsAuthorization(init.connectionParams) ?? null;
+      const header = request?.headers?.get('authorization') ?? wsAuthorization(init.connectionParams) ?? wsAuthorization(init.extensions) ?? null;
       if (header !== null && typeof header !== 'string') throw new GraphQLError('authorization must be a string', { extensions: { code: 'UNAUTHENTICATED' } });
       const viewer = await services.sessions.authenticate(bearerToken(header) ?? (header ? '' : null));
       return { services, viewer };
@@ -52,7 +54,7 @@ export function createGraphQL(services: Services): Yoga {
   });
 }
 
-/** The credentials of a WebSocket connection: `authorization` in connectionParams (any case), or in its `headers`. */
+/** WebSocket credentials: `authorization` (any case) in connectionParams or the subscribe extensions, or in their `headers`. */
 function wsAuthorization(params: Record<string, unknown> | undefined): string | undefined {
   if (!params) return undefined;
   const pick = (o: Record<string, unknown>) => (o.authorization ?? o.Authorization) as string | undefined;

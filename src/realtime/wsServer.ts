@@ -42,6 +42,8 @@ export function startWsServer({ server, yoga, log, maxPayload, allowedOrigins }:
       onSubscribe: async (ctx, _id, payload) => {
         const { schema, execute, subscribe, contextFactory, parse, validate } = yoga.getEnveloped({
           connectionParams: ctx.connectionParams as Record<string, unknown> | undefined,
+          // GraphiQL (through @graphql-tools/url-loader) sends its header editor's headers here.
+          extensions: payload.extensions as Record<string, unknown> | undefined,
         });
         try {
           const document = parse(payload.query);

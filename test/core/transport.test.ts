@@ -55,6 +55,12 @@ describe('HTTP and WebSocket transport', () => {
     await ok.until(() => ok.events.length > 0);
     ok.dispose();
     await capitalised.dispose();
+    // The { headers: { Authorization } } shape that several clients (and GraphiQL's loader) send.
+    const nested = createClient({ url: server.wsUrl, webSocketImpl: WebSocket, connectionParams: { headers: { Authorization: `Bearer ${token}` } }, retryAttempts: 0 });
+    const ok2 = subscribeChanges(nested, doc.id, []);
+    await ok2.until(() => ok2.events.length > 0);
+    ok2.dispose();
+    await nested.dispose();
 
     const bad = wsClient(server.wsUrl, 'forged');
     const refused = subscribeChanges(bad, doc.id, []);
