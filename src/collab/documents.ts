@@ -20,6 +20,9 @@ export interface DocumentsOptions {
   snapshotEvery: { ops: number; events: number };
 }
 
+/** How often resident documents are checked against PostgreSQL for rows a lost message would have carried. */
+const RESYNC_MS = 2_000;
+
 /**
  * The resident documents of this instance: loads on demand (concurrent loads share one), routes
  * other instances' rows to replicas, evicts idle documents, and replaces a replica that was lost.
@@ -33,6 +36,7 @@ export class Documents {
   private readonly feed: ChangeFeed;
   private readonly deps: LiveDocumentDeps;
   private sweepTimer: NodeJS.Timeout | null = null;
+  private resyncTimer: NodeJS.Timeout | null = null;
   private busSub: number | null = null;
   private stopped = false;
 
@@ -56,12 +60,17 @@ export class Documents {
     const every = Math.max(1_000, Math.floor(this.opts.idleMs / 2));
     this.sweepTimer = setInterval(() => this.sweep(), every);
     this.sweepTimer.unref();
+    if (this.opts.bus.kind === 'redis') {
+      this.resyncTimer = setInterval(() => void this.resync(), RESYNC_MS);
+      this.resyncTimer.unref();
+    }
   }
 
   /** Finishes queued work, ends subscriptions and frees every replica. */
   async stop(): Promise<void> {
     this.stopped = true;
     if (this.sweepTimer) clearInterval(this.sweepTimer);
+    if (this.resyncTimer) clearInterval(this.resyncTimer);
     if (this.busSub !== null) this.opts.bus.unsubscribe(this.busSub);
     await Promise.allSettled([...this.loading.values()]);
     await Promise.all([...this.resident.values()].map((d) => d.drain()));
@@ -156,6 +165,26 @@ export class Documents {
         const e = err instanceof AppError ? err : new AppError(ErrorCode.UNAVAILABLE, 'document is reloading; resubscribe with your last version');
         for (const s of streams) s.fail(e);
       });
+  }
+
+  /**
+   * Pub/sub may drop a message (Redis restarting, a slow subscriber connection): every few seconds,
+   * resident documents that PostgreSQL says are ahead read the rows they missed.
+   */
+  private async resync(): Promise<void> {
+    if (this.resident.size === 0 || this.stopped) return;
+    try {
+      const res = await this.opts.pool.query<{ id: string; op_count: string }>('SELECT id, op_count FROM documents WHERE id = ANY($1::uuid[])', [
+        [...this.resident.keys()],
+      ]);
+      for (const r of res.rows) {
+        const doc = this.resident.get(r.id);
+        const count = Number(r.op_count);
+        if (doc && count > doc.appliedOrder) doc.remote(0, count, []);
+      }
+    } catch (err) {
+      this.opts.log.debug({ err: String(err) }, 'resync skipped');
+    }
   }
 
   private sweep(): void {

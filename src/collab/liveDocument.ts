@@ -155,7 +155,12 @@ export class LiveDocument implements FeedListener {
     return new Promise((resolve, reject) => this.enqueue({ kind: 'patch', userId, bytes, resolve, reject }));
   }
 
-  /** Rows committed elsewhere (another instance), announced over the bus. */
+  /** The server order up to which every row is in this replica. */
+  get appliedOrder(): number {
+    return this.appliedThrough;
+  }
+
+  /** Rows committed elsewhere (another instance), announced over the bus (no entries: read them from PostgreSQL). */
   remote(fromOrder: number, toOrder: number, entries: LogEntry[]): void {
     if (toOrder <= this.appliedThrough) return;
     this.enqueue({ kind: 'remote', fromOrder, toOrder, entries });
@@ -336,6 +341,9 @@ export class LiveDocument implements FeedListener {
       }
       this.markApplied(committed.firstOrder, committed.lastOrder);
       this.meta.updatedAt = new Date();
+      // Our rows landed above a gap: another instance committed rows we have not seen. Read them now
+      // rather than wait for a message that may have been lost.
+      if (this.appliedAbove.size > 0) this.queue.push({ kind: 'remote', fromOrder: 0, toOrder: committed.lastOrder, entries: [] });
     }
     this.committed = this.replica.frontier();
     // The feed sees the entries before any writer hears back: a version a writer was given is one a
