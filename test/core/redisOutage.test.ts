@@ -3,17 +3,9 @@ import { createServer } from 'node:net';
 import { afterAll, describe, expect, it } from 'vitest';
 import { content, edit, join, newDocument, newUser, replay, subscribeChanges, wsClient } from '../helpers/client.js';
 import { freshDatabase } from '../helpers/db.js';
+import { freePort } from '../helpers/net.js';
 import { startServer } from '../helpers/server.js';
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 /** A Redis of this test's own, so stopping it disturbs nothing else. */
 async function startRedis(port: number): Promise<ChildProcess> {
