@@ -334,8 +334,10 @@ export class LiveDocument implements FeedListener {
       try {
         committed = await this.deps.committer.commit(this.id, rows);
       } catch (err) {
-        // The replica holds operations that are not durable: it must be rebuilt from storage.
-        for (const a of accepted) a.w.reject(err);
+        // The replica holds operations that are not durable: it must be rebuilt from storage. The
+        // writers may retry: a retry of an edit that did commit (elsewhere) is answered as a duplicate.
+        const clientErr = err instanceof AppError ? err : new AppError(ErrorCode.UNAVAILABLE, 'the edit could not be committed; retry it');
+        for (const a of accepted) a.w.reject(clientErr);
         this.fail([], err);
         return;
       }

@@ -123,6 +123,10 @@ describe('the collaboration contract', () => {
     await edit(url, token, { documentId: doc.id, agent: doc.agent, seq: 8, parents: resumed.events.at(-1)!.version, ops: [{ insert: { pos: 9, text: '!' } }] });
     await resumed.until(() => replay(textAtSeen, resumed.events) === 'missed xy!');
     resumed.dispose();
+    // A version the document does not have cannot be resumed from.
+    const unknown = subscribeChanges(client2, doc.id, [['nobody', 5]]);
+    await unknown.until(() => unknown.errors.length > 0 || unknown.done);
+    expect(JSON.stringify(unknown.errors)).toContain('UNKNOWN_VERSION');
     await client2.dispose();
   });
 
