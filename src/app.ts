@@ -11,6 +11,8 @@ import type { Services } from './context.js';
 import { createDb, createPool, migrateDb } from './db/client.js';
 import { startEmbeddedPostgres, type EmbeddedDatabase } from './db/embedded.js';
 import { ErrorCode } from './errors.js';
+import { isAllowedOrigin } from './auth/origins.js';
+import { createJsonPostHandler } from './graphql/jsonPost.js';
 import { createGraphQL } from './graphql/yoga.js';
 import { createMemoryBus, createRedisBus, type Bus } from './realtime/bus.js';
 import { startWsServer, type WsServer } from './realtime/wsServer.js';
@@ -62,6 +64,12 @@ export function buildApp(config: Config, log: Logger = pino({ level: config.logL
       runner = await startWorker(workerPool, log);
     }
     const yoga = createGraphQL(services);
+    const jsonPost = createJsonPostHandler({
+      yoga,
+      log,
+      maxBodyBytes: config.limits.maxBodyBytes,
+      allowOrigin: (origin, host) => (isAllowedOrigin(config.corsOrigins, origin, host) ? origin! : null),
+    });
     const readyPool = pool;
     const readyBus = bus;
     http = createServer((req, res) => {
@@ -85,6 +93,7 @@ export function buildApp(config: Config, log: Logger = pino({ level: config.logL
           errors: [{ message: `request body is larger than ${config.limits.maxBodyBytes} bytes`, extensions: { code: ErrorCode.PAYLOAD_TOO_LARGE, max: config.limits.maxBodyBytes } }],
         });
       }
+      if (path === yoga.graphqlEndpoint && jsonPost(req, res)) return;
       return yoga.requestListener(req, res);
     }
     http.keepAliveTimeout = 65_000;

@@ -1,18 +1,21 @@
 import { createYoga, type Plugin, type YogaServerInstance } from 'graphql-yoga';
 import { GraphQLError, type ExecutionResult } from 'graphql';
+import { isAllowedOrigin } from '../auth/origins.js';
 import { bearerToken } from '../auth/tokens.js';
 import type { RequestContext, Services } from '../context.js';
 import { normalizeError } from './errors.js';
 import { schema } from './schema.js';
 
-/** What the WebSocket server passes to the context factory instead of an HTTP request. */
-export interface WsInit {
+/** What the WebSocket server and the JSON POST path pass to the context factory instead of a fetch Request. */
+export interface ServerInit {
+  /** The HTTP Authorization header (JSON POST path). */
+  authorization?: string | null;
   connectionParams?: Record<string, unknown>;
   /** The subscribe message's extensions (may carry `headers`). */
   extensions?: Record<string, unknown>;
 }
 
-export type Yoga = YogaServerInstance<WsInit, RequestContext>;
+export type Yoga = YogaServerInstance<ServerInit, RequestContext>;
 
 /** GraphQL over HTTP (and the engine behind the WebSocket server): one plugin pipeline for both. */
 export function createGraphQL(services: Services): Yoga {
@@ -24,7 +27,7 @@ export function createGraphQL(services: Services): Yoga {
       setResult({ ...r, errors: r.errors!.map((e) => normalizeError(e, log)) });
     },
   };
-  return createYoga<WsInit, RequestContext>({
+  return createYoga<ServerInit, RequestContext>({
     schema,
     graphqlEndpoint: '/graphql',
     landingPage: false,
@@ -37,16 +40,14 @@ export function createGraphQL(services: Services): Yoga {
     // An allowlist, not Yoga's default of echoing any Origin: the server's own origin plus CORS_ORIGINS.
     cors: (request) => {
       const origin = request.headers.get('origin');
-      const host = request.headers.get('host');
-      const allowed = !!origin && (config.corsOrigins.includes(origin) || origin === `http://${host}` || origin === `https://${host}`);
-      return allowed ? { origin: [origin!], credentials: true } : false;
+      return isAllowedOrigin(config.corsOrigins, origin, request.headers.get('host')) ? { origin: [origin!], credentials: true } : false;
     },
     graphiql: { subscriptionsProtocol: 'WS', title: 'cowrite' },
     maskedErrors: { maskError: (err) => normalizeError(err, log) },
     plugins: [errorCodes],
     context: async (init) => {
       const request = (init as { request?: Request }).request;
-      const header = request?.headers?.get('authorization') ?? wsAuthorization(init.connectionParams) ?? wsAuthorization(init.extensions) ?? null;
+      const header = init.authorization ?? request?.headers?.get('authorization') ?? wsAuthorization(init.connectionParams) ?? wsAuthorization(init.extensions) ?? null;
       if (header !== null && typeof header !== 'string') throw new GraphQLError('authorization must be a string', { extensions: { code: 'UNAUTHENTICATED' } });
       const viewer = await services.sessions.authenticate(bearerToken(header) ?? (header ? '' : null));
       return { services, viewer };

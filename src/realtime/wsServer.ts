@@ -4,6 +4,7 @@ import { CloseCode, type OperationResult } from 'graphql-ws';
 import { useServer } from 'graphql-ws/use/ws';
 import type { Logger } from 'pino';
 import { WebSocketServer } from 'ws';
+import { isAllowedOrigin } from '../auth/origins.js';
 import { normalizeError } from '../graphql/errors.js';
 import { subscribeShared } from './sharedExecution.js';
 import type { Yoga } from '../graphql/yoga.js';
@@ -30,8 +31,7 @@ export function startWsServer({ server, yoga, log, maxPayload, allowedOrigins }:
     maxPayload,
     // Browsers send Origin; a page on another site must not ride on a user's credentials. The
     // server's own pages (GraphiQL) are same-origin.
-    verifyClient: ({ origin, req }: { origin?: string; req: { headers: { host?: string } } }) =>
-      !origin || allowedOrigins.includes(origin) || origin === `http://${req.headers.host}` || origin === `https://${req.headers.host}`,
+    verifyClient: ({ origin, req }: { origin?: string; req: { headers: { host?: string } } }) => !origin || isAllowedOrigin(allowedOrigins, origin, req.headers.host),
   });
   // Each operation's envelop pipeline, found through its context.
   const enveloped = new WeakMap<object, Enveloped>();
