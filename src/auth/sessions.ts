@@ -37,13 +37,14 @@ export class Sessions {
   /** The signed-in user for a token; null for none. A token that is unknown, expired or revoked is UNAUTHENTICATED. */
   async authenticate(token: string | null): Promise<Viewer | null> {
     if (token === null) return null;
-    const h = tokenHash(token);
+    // Cached by the token itself (in memory only), so a cached lookup costs no hashing.
     const now = Date.now();
-    const hit = this.cache.get(h);
+    const hit = this.cache.get(token);
     let viewer: Viewer | null;
     if (hit && hit.until > now) {
       viewer = hit.viewer;
     } else {
+      const h = tokenHash(token);
       const res = await this.pool.query<{ session_id: string; user_id: string; email: string; display_name: string }>(
         `SELECT s.id AS session_id, u.id AS user_id, u.email, u.display_name
            FROM sessions s JOIN users u ON u.id = s.user_id
@@ -53,7 +54,7 @@ export class Sessions {
       const r = res.rows[0];
       viewer = r ? { userId: r.user_id, email: r.email, displayName: r.display_name, sessionId: r.session_id } : null;
       if (this.cache.size >= CACHE_MAX) this.cache.clear();
-      this.cache.set(h, { viewer, until: now + CACHE_MS });
+      this.cache.set(token, { viewer, until: now + CACHE_MS });
     }
     if (!viewer) throw new AppError(ErrorCode.UNAUTHENTICATED, 'the token is invalid, expired or revoked');
     return viewer;

@@ -16,6 +16,8 @@ interface Feed {
   agents: Set<string>;
   dirty: boolean;
   patchWanted: number;
+  /** Attached streams: with none, there is nobody to compute events for. */
+  streams: number;
 }
 
 const feeds = new Map<string, Feed>();
@@ -31,6 +33,11 @@ function flush(id: string, feed: Feed) {
   feed.dirty = false;
   const current = feed.replica.frontier();
   if (feed.replica.descends(feed.emitted, current)) return;
+  if (feed.streams === 0) {
+    feed.emitted = current;
+    feed.agents.clear();
+    return;
+  }
   const change: FeedChange = {
     documentId: feed.documentId,
     version: feed.replica.toRemote(current),
@@ -69,7 +76,7 @@ function handle(m: ToFeed) {
       feeds.get(m.feed)?.replica.free();
       guarded(m.feed, () => {
         const replica = m.snapshot ? Replica.fromSnapshot(m.snapshot) : Replica.empty();
-        feeds.set(m.feed, { documentId: m.documentId, replica, emitted: new Uint32Array(0), agents: new Set(), dirty: false, patchWanted: 0 });
+        feeds.set(m.feed, { documentId: m.documentId, replica, emitted: new Uint32Array(0), agents: new Set(), dirty: false, patchWanted: 0, streams: 0 });
         for (const e of m.entries) replica.applyTrusted(e);
         feeds.get(m.feed)!.emitted = replica.frontier();
       });
@@ -119,13 +126,16 @@ function handle(m: ToFeed) {
             };
           }
         }
+        feed.streams++;
         post({ t: 'attached', feed: m.feed, stream: m.stream, change });
       });
       return;
     }
     case 'detach': {
       const feed = feeds.get(m.feed);
-      if (feed && m.wantsPatch) feed.patchWanted = Math.max(0, feed.patchWanted - 1);
+      if (!feed) return;
+      if (m.wantsPatch) feed.patchWanted = Math.max(0, feed.patchWanted - 1);
+      feed.streams = Math.max(0, feed.streams - 1);
       return;
     }
     case 'unload': {
