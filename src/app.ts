@@ -73,7 +73,11 @@ export function buildApp(config: Config, log: Logger = pino({ level: config.logL
     const readyPool = pool;
     const readyBus = bus;
     http = createServer((req, res) => {
-      void route(req, res);
+      route(req, res).catch((err) => {
+        log.error({ err, url: req.url }, 'request handling failed');
+        if (!res.headersSent) res.writeHead(500);
+        res.end();
+      });
     });
     async function route(req: IncomingMessage, res: ServerResponse) {
       const path = (req.url ?? '/').split('?')[0];

@@ -19,6 +19,8 @@ async function shutdown(signal: string) {
   await app.stop();
   process.exit(0);
 }
+// A stray rejection is a bug to log, not a reason to drop every document and connection.
+process.on('unhandledRejection', (err) => log.error({ err }, 'unhandled rejection'));
 process.on('SIGINT', () => void shutdown('SIGINT'));
 process.on('SIGTERM', () => void shutdown('SIGTERM'));
 

@@ -32,7 +32,11 @@ export function createJsonPostHandler({ yoga, log, maxBodyBytes, allowOrigin }: 
     const accept = req.headers.accept ?? '*/*';
     if (/text\/event-stream|multipart\/mixed/i.test(accept)) return false;
     const wantsGraphQLResponse = /application\/graphql-response\+json|\*\/\*/i.test(accept) || !/application\/json/i.test(accept);
-    void serve(req, res, wantsGraphQLResponse);
+    serve(req, res, wantsGraphQLResponse).catch((err) => {
+      log.error({ err }, 'JSON POST handling failed');
+      if (!res.headersSent) res.writeHead(500, { 'content-type': JSON_RESPONSE });
+      res.end();
+    });
     return true;
   };
 
