@@ -1,3 +1,4 @@
+import { request as httpRequest } from 'node:http';
 import { createClient } from 'graphql-ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
@@ -76,11 +77,45 @@ describe('HTTP and WebSocket transport', () => {
     await none.dispose();
   });
 
+  it('answers GraphQL over HTTP by the spec: media types, status codes, request errors', async () => {
+    const post = (body: string, accept?: string) =>
+      fetch(server.url, { method: 'POST', headers: { 'content-type': 'application/json', ...(accept ? { accept } : {}) }, body });
+    const ok = await post('{"query":"{ me { id } }"}', 'application/graphql-response+json');
+    expect(ok.status).toBe(200);
+    expect(ok.headers.get('content-type')).toMatch(/application\/graphql-response\+json/);
+    expect(await ok.json()).toEqual({ data: { me: null } });
+    const invalid = await post('{"query":"{ nope }"}', 'application/graphql-response+json');
+    expect(invalid.status).toBe(400);
+    expect(((await invalid.json()) as any).errors[0].extensions.code).toBe('BAD_USER_INPUT');
+    const legacy = await post('{"query":"{ nope }"}', 'application/json');
+    expect(legacy.status).toBe(200);
+    expect(legacy.headers.get('content-type')).toMatch(/^application\/json/);
+    for (const body of ['not json', '[{"query":"{ me { id } }"}]', '{"query": 42}', '{"query":"subscription { documentChanges(documentId: \\"x\\") { version } }"}']) {
+      const r = await post(body);
+      expect(r.status, body).toBe(400);
+      expect(((await r.json()) as any).errors[0].extensions.code, body).toBe('BAD_USER_INPUT');
+    }
+  });
+
   it('refuses an oversized request body with PAYLOAD_TOO_LARGE in a GraphQL error body', async () => {
     const body = JSON.stringify({ query: '{ me { id } }', variables: { pad: 'x'.repeat(2 * 1024 * 1024) } });
     const res = await fetch(server.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
     expect(res.status).toBe(413);
     const json = (await res.json()) as { errors: { extensions: { code: string } }[] };
     expect(json.errors[0]!.extensions.code).toBe('PAYLOAD_TOO_LARGE');
+    // The same without a Content-Length (a chunked body) is cut off as it arrives.
+    const chunked = await new Promise<{ status: number; body: string }>((resolve, reject) => {
+      const u = new URL(server.url);
+      const req = httpRequest({ host: u.hostname, port: u.port, path: u.pathname, method: 'POST', headers: { 'content-type': 'application/json', 'transfer-encoding': 'chunked' } }, (res) => {
+        let text = '';
+        res.on('data', (c) => (text += c));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text }));
+      });
+      req.on('error', reject);
+      for (let i = 0; i < 40; i++) req.write(body.slice(i * 60_000, (i + 1) * 60_000));
+      req.end();
+    });
+    expect(chunked.status).toBe(413);
+    expect(JSON.parse(chunked.body).errors[0].extensions.code).toBe('PAYLOAD_TOO_LARGE');
   });
 });
