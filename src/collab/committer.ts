@@ -46,7 +46,8 @@ export class Committer {
   commit(documentId: string, rows: OpRow[]): Promise<Committed> {
     return new Promise((resolve, reject) => {
       this.pending.push({ documentId, rows, resolve, reject });
-      if (!this.flushing) this.flushing = this.drain();
+      // Start on the next turn of the event loop, so every edit that arrived in this one joins the batch.
+      if (!this.flushing) this.flushing = new Promise((r) => setImmediate(r)).then(() => this.drain());
     });
   }
 
