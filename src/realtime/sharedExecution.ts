@@ -16,14 +16,20 @@ function keyOf(args: ExecutionArgs): string {
  * subscriber (their resolvers ignore the context); errors delivered as events are per-subscriber
  * objects and so never shared.
  */
-export async function subscribeShared(args: ExecutionArgs): Promise<AsyncIterableIterator<ExecutionResult> | ExecutionResult> {
+export async function subscribeShared(
+  args: ExecutionArgs,
+  normalize: (result: ExecutionResult) => ExecutionResult,
+): Promise<AsyncIterableIterator<ExecutionResult> | ExecutionResult> {
   const source = await createSourceEventStream(args);
 
   if (!(Symbol.asyncIterator in (source as object))) return source as ExecutionResult;
   const events = source as AsyncIterableIterator<unknown>;
   const key = keyOf(args);
   const map = (event: unknown) => {
-    const run = () => execute({ ...args, rootValue: event });
+    const run = () => {
+      const r = execute({ ...args, rootValue: event });
+      return r instanceof Promise ? r.then(normalize) : normalize(r as ExecutionResult);
+    };
     if (!event || typeof event !== 'object') return run();
     let perEvent = results.get(event);
     if (!perEvent) results.set(event, (perEvent = new Map()));
@@ -34,7 +40,8 @@ export async function subscribeShared(args: ExecutionArgs): Promise<AsyncIterabl
     async next() {
       const r = await events.next();
       if (r.done) return { value: undefined, done: true };
-      return { value: (await map(r.value)) as ExecutionResult, done: false };
+      const v = map(r.value);
+      return { value: (v instanceof Promise ? await v : v) as ExecutionResult, done: false };
     },
     async return() {
       await events.return?.();

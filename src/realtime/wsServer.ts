@@ -1,5 +1,5 @@
 import type { Server } from 'node:http';
-import { GraphQLError, type ExecutionArgs } from 'graphql';
+import { GraphQLError, type ExecutionArgs, type ExecutionResult } from 'graphql';
 import { CloseCode, type OperationResult } from 'graphql-ws';
 import { useServer } from 'graphql-ws/use/ws';
 import type { Logger } from 'pino';
@@ -33,12 +33,15 @@ export function startWsServer({ server, yoga, log, maxPayload, allowedOrigins }:
     // server's own pages (GraphiQL) are same-origin.
     verifyClient: ({ origin, req }: { origin?: string; req: { headers: { host?: string } } }) => !origin || isAllowedOrigin(allowedOrigins, origin, req.headers.host),
   });
+  // Results carry our error codes: mapped here rather than in onNext, which would cost every message an await.
+  const normalize = (r: ExecutionResult): ExecutionResult => (r.errors ? { ...r, errors: r.errors.map((e) => normalizeError(e, log)) } : r);
   // Each operation's envelop pipeline, found through its context.
   const enveloped = new WeakMap<object, Enveloped>();
   const disposable = useServer(
     {
-      execute: (args: ExecutionArgs) => enveloped.get(args.contextValue as object)!.execute(args),
-      subscribe: (args: ExecutionArgs) => subscribeShared(args),
+      execute: async (args: ExecutionArgs) => normalize((await enveloped.get(args.contextValue as object)!.execute(args)) as ExecutionResult),
+      // Subscription events are executed outside envelop (one execution shared by all watchers).
+      subscribe: (args: ExecutionArgs) => subscribeShared(args, normalize),
       onSubscribe: async (ctx, _id, payload) => {
         const { schema, execute, subscribe, contextFactory, parse, validate } = yoga.getEnveloped({
           connectionParams: ctx.connectionParams as Record<string, unknown> | undefined,
@@ -61,10 +64,6 @@ export function startWsServer({ server, yoga, log, maxPayload, allowedOrigins }:
         } catch (err) {
           return [normalizeError(err, log)];
         }
-      },
-      onNext: (_ctx, _id, _payload, _args, result) => {
-        if (!result.errors) return;
-        return { ...result, errors: result.errors.map((e) => normalizeError(e, log).toJSON()) };
       },
       onError: (_ctx, _id, _payload, errors) => errors.map((e) => normalizeError(e, log).toJSON()),
     },
