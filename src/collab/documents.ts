@@ -101,10 +101,6 @@ export class Documents {
     return this.resident.get(id);
   }
 
-  get residentCount(): number {
-    return this.resident.size;
-  }
-
   /** Resolves when every document's queue is empty and nothing is being committed. */
   async idle(): Promise<void> {
     await Promise.all([...this.resident.values()].map((d) => d.drain()));

@@ -130,10 +130,6 @@ export class LiveDocument implements FeedListener {
     this.agents.set(agent, userId);
   }
 
-  get subscriberCount(): number {
-    return this.streams.size;
-  }
-
   get isLost(): boolean {
     return this.lost;
   }
@@ -251,12 +247,6 @@ export class LiveDocument implements FeedListener {
     this.attaching.clear();
     this.deps.feed.unregister(this.feedId);
     this.replica.free();
-  }
-
-  /** A full oplog and text at the committed version: what a snapshot stores. */
-  snapshotBytes(): { appliedThrough: number; oplog: Uint8Array; content: string; version: RemoteVersion } | null {
-    if (this.running || this.queue.length > 0 || this.appliedAbove.size > 0) return null;
-    return { appliedThrough: this.appliedThrough, oplog: this.replica.toBytes(), content: this.content(), version: this.version() };
   }
 
   /** Gives the change feed its copy of the committed history, once. */

@@ -163,11 +163,6 @@ export class Replica {
     return acc;
   }
 
-  /** True when every stamp of the version is known here. */
-  knows(version: RemoteVersion): boolean {
-    return version.every(([agent, seq]) => this.lvOf(agent, seq) !== undefined);
-  }
-
   /** The seq an agent's next operation must take. */
   nextSeq(agent: string): number {
     const r = this.runs.get(agent);
@@ -382,11 +377,6 @@ export class Replica {
     return keyOf(merged) === keyOf(a);
   }
 
-  /** Remembers the length of a frontier the caller computed (for instance from an event's ops). */
-  noteLength(f: Frontier, len: number): void {
-    this.rememberLength(keyOf(f), len);
-  }
-
   /** Releases the WASM memory. The replica is unusable afterwards. */
   free(): void {
     if (this.poisoned) return;
@@ -398,10 +388,6 @@ export class Replica {
       // a trapped instance cannot free; it is dropped either way
     }
     this.view = null;
-  }
-
-  get isPoisoned(): boolean {
-    return this.poisoned;
   }
 
   private lvOf(agent: string, seq: number): number | undefined {

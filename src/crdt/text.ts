@@ -17,13 +17,3 @@ export function codePointLength(s: string): number {
 export function hasLoneSurrogate(s: string): boolean {
   return !s.isWellFormed();
 }
-
-/** UTF-16 index of code point offset `cp` in `s` (clamped to the end). */
-export function codePointToIndex(s: string, cp: number): number {
-  let i = 0;
-  for (let k = 0; k < cp && i < s.length; k++) {
-    const c = s.charCodeAt(i);
-    i += c >= 0xd800 && c <= 0xdbff && i + 1 < s.length ? 2 : 1;
-  }
-  return i;
-}
