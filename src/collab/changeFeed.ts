@@ -13,10 +13,16 @@ export interface FeedListener {
 export class ChangeFeed {
   private worker: Worker | null = null;
   private readonly listeners = new Map<string, FeedListener>();
+  private stopping = false;
 
   constructor(private readonly log: Logger) {}
 
   start(): void {
+    this.stopping = false;
+    this.spawn();
+  }
+
+  private spawn(): void {
     const ext = import.meta.url.endsWith('.ts') ? '.ts' : '.js';
     const entry = new URL(`../crdt/feedThread${ext}`, import.meta.url).href;
     // Running from TypeScript sources: the thread registers tsx before loading its entry.
@@ -24,10 +30,21 @@ export class ChangeFeed {
       ext === '.ts'
         ? `import('tsx/esm/api').then((tsx) => { tsx.register(); return import(${JSON.stringify(entry)}); })`
         : `import(${JSON.stringify(entry)})`;
-    this.worker = new Worker(boot, { eval: true });
-    this.worker.on('message', (m: FromFeed) => this.listeners.get(m.feed)?.onMessage(m));
-    this.worker.on('error', (err) => this.log.error({ err }, 'change-feed thread failed'));
-    this.worker.unref();
+    const worker = new Worker(boot, { eval: true });
+    this.worker = worker;
+    worker.on('message', (m: FromFeed) => this.listeners.get(m.feed)?.onMessage(m));
+    worker.on('error', (err) => this.log.error({ err }, 'change-feed thread failed'));
+    // A thread that dies takes every feed with it: start a new one, and tell each document, which
+    // reloads and moves its subscribers over (they resume from their last version, without a gap).
+    worker.on('exit', (code) => {
+      if (this.stopping || this.worker !== worker) return;
+      this.log.error({ code }, 'change-feed thread exited; restarting it');
+      this.spawn();
+      const lost = [...this.listeners];
+      this.listeners.clear();
+      for (const [feed, listener] of lost) listener.onMessage({ t: 'failed', feed, message: 'change-feed thread restarted' });
+    });
+    worker.unref();
   }
 
   register(feed: string, listener: FeedListener): void {
@@ -44,6 +61,7 @@ export class ChangeFeed {
   }
 
   async stop(): Promise<void> {
+    this.stopping = true;
     const w = this.worker;
     this.worker = null;
     this.listeners.clear();

@@ -46,6 +46,36 @@ describe('live documents recover and unload', () => {
     await ws.dispose();
   });
 
+  it('when the change-feed thread dies, a new one starts and subscribers carry on without a gap', async () => {
+    const { token } = await newUser(server.url);
+    const doc = await newDocument(server.url, token, 'feed');
+    const ws = wsClient(server.wsUrl, token);
+    const sub = subscribeChanges(ws, doc.id, []);
+    await sub.until(() => sub.events.length > 0);
+    const first = await edit(server.url, token, { documentId: doc.id, agent: doc.agent, seq: 0, parents: doc.version, ops: [{ insert: { pos: 4, text: '1' } }] });
+    await sub.until(() => replay('', sub.events) === 'feed1');
+
+    // The thread goes away, as after a crash.
+    const feed = (server.app.services.documents as unknown as { feed: { worker: { terminate(): Promise<number> } } }).feed;
+    await feed.worker.terminate();
+
+    let parents = first.data.editDocument.version;
+    for (let i = 1; i <= 3; i++) {
+      let r = await edit(server.url, token, { documentId: doc.id, agent: doc.agent, seq: i, parents, ops: [{ insert: { pos: 4 + i, text: String(i + 1) } }] });
+      // An edit caught by the reload is refused as UNAVAILABLE and simply retried.
+      for (let t = 0; t < 20 && r.errors?.[0]?.extensions?.code === 'UNAVAILABLE'; t++) {
+        await new Promise((res) => setTimeout(res, 50));
+        r = await edit(server.url, token, { documentId: doc.id, agent: doc.agent, seq: i, parents, ops: [{ insert: { pos: 4 + i, text: String(i + 1) } }] });
+      }
+      expect(r.errors).toBeUndefined();
+      parents = r.data.editDocument.version;
+    }
+    await sub.until(() => replay('', sub.events) === 'feed1234');
+    expect((await content(server.url, token, doc.id)).content).toBe('feed1234');
+    sub.dispose();
+    await ws.dispose();
+  });
+
   it('an idle document without subscribers is unloaded, and loads again with everything in it', async () => {
     const { token } = await newUser(server.url);
     const doc = await newDocument(server.url, token, 'idle');
