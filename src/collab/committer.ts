@@ -90,36 +90,35 @@ export class Committer {
 
   private async write(batch: Request[]): Promise<(Committed | undefined)[]> {
     // Each document's rows, in the order they were submitted, numbered from 1.
-    const perDoc = new Map<string, { count: number; events: number }>();
-    const cols: unknown[][] = Array.from({ length: 11 }, () => []);
+    const counts = new Map<string, number>();
+    const rows: unknown[] = [];
     const firstIdx: number[] = [];
     for (const r of batch) {
-      const d = perDoc.get(r.documentId) ?? { count: 0, events: 0 };
-      perDoc.set(r.documentId, d);
-      firstIdx.push(d.count + 1);
+      let n = counts.get(r.documentId) ?? 0;
+      firstIdx.push(n + 1);
       for (const row of r.rows) {
-        d.count++;
-        d.events += row.inserted + row.deleted;
         const e = row.entry;
-        cols[0]!.push(r.documentId);
-        cols[1]!.push(d.count);
-        cols[2]!.push(row.agent);
-        cols[3]!.push(row.seqStart);
-        cols[4]!.push(row.seqEnd);
-        cols[5]!.push(e.kind === 'ops' ? JSON.stringify(e.ops) : null);
-        cols[6]!.push(e.kind === 'patch' ? Buffer.from(e.patch.buffer, e.patch.byteOffset, e.patch.byteLength) : null);
-        cols[7]!.push(JSON.stringify(e.kind === 'ops' ? e.parents : []));
-        cols[8]!.push(row.authorId);
-        cols[9]!.push(row.inserted);
-        cols[10]!.push(row.deleted);
+        rows.push({
+          d: r.documentId,
+          i: ++n,
+          a: row.agent,
+          s: row.seqStart,
+          e: row.seqEnd,
+          o: e.kind === 'ops' ? e.ops : null,
+          p: e.kind === 'patch' ? Buffer.from(e.patch.buffer, e.patch.byteOffset, e.patch.byteLength).toString('base64') : null,
+          r: e.kind === 'ops' ? e.parents : [],
+          u: row.authorId,
+          n: row.inserted,
+          x: row.deleted,
+        });
       }
+      counts.set(r.documentId, n);
     }
-    const docs = [...perDoc.keys()];
-    const res = await this.pool.query<{ document_id: string; base: string }>(
-      `SELECT document_id, base FROM cowrite_append($1::uuid[], $2::int[], $3::bigint[],
-         $4::uuid[], $5::int[], $6::text[], $7::int[], $8::int[], $9::jsonb[], $10::bytea[], $11::jsonb[], $12::uuid[], $13::int[], $14::int[], $15, $16)`,
-      [docs, docs.map((id) => perDoc.get(id)!.count), docs.map((id) => perDoc.get(id)!.events), ...cols, this.snapshotEvery.ops, this.snapshotEvery.events],
-    );
+    const res = await this.pool.query<{ document_id: string; base: string }>('SELECT document_id, base FROM cowrite_append($1::jsonb, $2, $3)', [
+      JSON.stringify(rows),
+      this.snapshotEvery.ops,
+      this.snapshotEvery.events,
+    ]);
     const base = new Map(res.rows.map((r) => [r.document_id, Number(r.base)]));
     return batch.map((r, i) => {
       const b = base.get(r.documentId);
