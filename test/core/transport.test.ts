@@ -63,6 +63,18 @@ describe('HTTP and WebSocket transport', () => {
     ok2.dispose();
     await nested.dispose();
 
+    // GraphiQL's loader sends its header editor's headers in the subscribe message's extensions.
+    const graphiqlLike = createClient({ url: server.wsUrl, webSocketImpl: WebSocket, retryAttempts: 0 });
+    const viaExtensions = await new Promise<any>((resolve, reject) => {
+      const dispose = graphiqlLike.subscribe(
+        { query: 'subscription($d: ID!) { documentChanges(documentId: $d, since: []) { version } }', variables: { d: doc.id }, extensions: { headers: { Authorization: `Bearer ${token}` } } },
+        { next: (r) => { dispose(); resolve(r); }, error: reject, complete: () => undefined },
+      );
+    });
+    expect(viaExtensions.errors).toBeUndefined();
+    expect(viaExtensions.data.documentChanges.version).toEqual(doc.version);
+    await graphiqlLike.dispose();
+
     const bad = wsClient(server.wsUrl, 'forged');
     const refused = subscribeChanges(bad, doc.id, []);
     await refused.until(() => refused.errors.length > 0 || refused.done);
