@@ -1,3 +1,4 @@
+import { spawn, type ChildProcess } from 'node:child_process';
 import WebSocket from 'ws';
 import { post } from './lib/http.js';
 import { benchDatabase, spawnCowrite, spawnScript } from './lib/processes.js';
@@ -7,45 +8,29 @@ import { fmt, header, percentile } from './lib/stats.js';
 const SUBSCRIBERS = Number(process.env.BENCH_SUBSCRIBERS ?? 1000);
 const RATE = 100;
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
-const SEQ = /"version":\[\["[^"]+",(\d+)\]\]/;
+const now = () => performance.timeOrigin + performance.now();
 
-/** Latency bookkeeping: for each published seq, when it was sent and when the last subscriber got it. */
-class Tracker {
-  sent = new Map<number, number>();
-  got = new Map<number, { n: number; last: number }>();
-  receive(lastSeen: number, seq: number, now: number) {
-    for (let k = lastSeen + 1; k <= seq; k++) {
-      const g = this.got.get(k) ?? { n: 0, last: 0 };
-      g.n++;
-      g.last = now;
-      this.got.set(k, g);
-    }
+/** Subscriber sockets in their own process (bench/lib/subscribers.ts); resolves once all are subscribed. */
+async function subscriberProcess(args: string[]): Promise<{ child: ChildProcess; report(): Promise<Record<string, [number, number]>> }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'bench/lib/subscribers.ts', ...args], { stdio: ['pipe', 'pipe', 'inherit'] });
+  let out = '';
+  child.stdout!.on('data', (d) => (out += d));
+  while (!out.includes('ready')) {
+    if (child.exitCode !== null) throw new Error('subscriber process exited');
+    await new Promise((r) => setTimeout(r, 50));
   }
-  latencies(subscribers: number): { all: number[]; complete: number } {
-    const all: number[] = [];
-    for (const [k, t] of this.sent) {
-      const g = this.got.get(k);
-      if (g && g.n === subscribers) all.push(g.last - t);
-    }
-    return { all, complete: all.length };
-  }
-}
-
-function openSockets(url: string, n: number, onOpen: (ws: WebSocket, i: number) => void, protocol?: string): Promise<WebSocket[]> {
-  return Promise.all(
-    Array.from({ length: n }, (_, i) =>
-      new Promise<WebSocket>((resolve, reject) => {
-        const ws = new WebSocket(url, protocol);
-        ws.once('open', () => {
-          onOpen(ws, i);
-          resolve(ws);
-        });
-        ws.once('error', reject);
+  return {
+    child,
+    report: () =>
+      new Promise((resolve) => {
+        const before = out.length;
+        child.once('exit', () => resolve(JSON.parse(out.slice(before).trim())));
+        child.stdin!.write('report\n');
       }),
-    ),
-  );
+  };
 }
 
+/** Sends at most RATE per second, each only after the previous one was answered. */
 async function pace(seconds: number, send: (k: number) => Promise<void>) {
   const end = performance.now() + seconds * 1000;
   for (let k = 0; performance.now() < end; k++) {
@@ -56,8 +41,17 @@ async function pace(seconds: number, send: (k: number) => Promise<void>) {
   }
 }
 
+function latencies(sent: Map<number, number>, got: Record<string, [number, number]>) {
+  const all: number[] = [];
+  for (const [k, t] of sent) {
+    const g = got[k];
+    if (g && g[0] === SUBSCRIBERS) all.push(g[1] - t);
+  }
+  return all;
+}
+
 export async function fanout(): Promise<void> {
-  header(`Fan-out: one writer at ${RATE} edits/s, ${SUBSCRIBERS} documentChanges subscribers (one socket each), ${SECONDS} s`, 'npm run bench -- fanout');
+  header(`Fan-out: one writer at up to ${RATE} edits/s, ${SUBSCRIBERS} documentChanges subscribers (one socket each, in a process of their own), ${SECONDS} s`, 'npm run bench -- fanout');
   const db = await benchDatabase();
   const server = await spawnCowrite({ DATABASE_URL: db.url });
   const bare = await spawnScript('bench/baseline/wsBroadcast.ts');
@@ -66,71 +60,36 @@ export async function fanout(): Promise<void> {
     const doc = await createDoc(server.url, token, '');
     const writer = await joinDoc(server.url, token, doc);
 
-    // cowrite: graphql-transport-ws by hand (the client side stays cheap), one socket per subscriber.
-    const t1 = new Tracker();
-    let ready = 0;
-    const sockets = await openSockets(
-      server.url.replace(/^http/, 'ws'),
-      SUBSCRIBERS,
-      (ws) => {
-        let lastSeen = -1;
-        ws.on('message', (data) => {
-          const text = String(data);
-          if (text.startsWith('{"type":"connection_ack"')) {
-            ws.send(JSON.stringify({ id: '1', type: 'subscribe', payload: { query: 'subscription($d: ID!) { documentChanges(documentId: $d) { version ops { ... on InsertOp { pos text } } } }', variables: { d: doc } } }));
-            ready++;
-            return;
-          }
-          const m = SEQ.exec(text);
-          if (!m) return;
-          const seq = Number(m[1]);
-          t1.receive(lastSeen, seq, performance.now());
-          lastSeen = seq;
-        });
-        ws.send(JSON.stringify({ type: 'connection_init', payload: { authorization: `Bearer ${token}` } }));
-      },
-      'graphql-transport-ws',
-    );
-    while (ready < SUBSCRIBERS) await new Promise((r) => setTimeout(r, 50));
-    await new Promise((r) => setTimeout(r, 500));
+    const subs = await subscriberProcess(['cowrite', server.url.replace(/^http/, 'ws'), token, doc, String(SUBSCRIBERS)]);
+    const sent1 = new Map<number, number>();
     let parents = writer.version;
     await pace(SECONDS, async (k) => {
-      t1.sent.set(k, performance.now());
+      sent1.set(k, now());
       const r = await post(server.url, JSON.stringify({ query: EDIT, variables: { i: { documentId: doc, agent: writer.agent, seq: k, parents, ops: [{ insert: { pos: k, text: 'x' } }] } } }), token);
       if (r.json.errors) throw new Error(JSON.stringify(r.json.errors));
       parents = r.json.data.editDocument.version;
     });
     await new Promise((r) => setTimeout(r, 2000));
-    for (const s of sockets) s.terminate();
+    const real = latencies(sent1, await subs.report());
 
     // Baseline: the same number of sockets on a bare ws relay, the same message bytes.
-    const t2 = new Tracker();
+    const baseSubs = await subscriberProcess(['bare', `ws://127.0.0.1:${bare.port}`, String(SUBSCRIBERS)]);
+    const publisher = new WebSocket(`ws://127.0.0.1:${bare.port}`);
+    await new Promise((r) => publisher.once('open', r));
+    const sent2 = new Map<number, number>();
     const sample = (k: number) => JSON.stringify({ id: '1', type: 'next', payload: { data: { documentChanges: { version: [[writer.agent, k]], ops: [{ pos: k, text: 'x' }] } } } });
-    const subs = await openSockets(`ws://127.0.0.1:${bare.port}`, SUBSCRIBERS, (ws) => {
-      let lastSeen = -1;
-      ws.on('message', (data) => {
-        const m = SEQ.exec(String(data));
-        if (!m) return;
-        const seq = Number(m[1]);
-        t2.receive(lastSeen, seq, performance.now());
-        lastSeen = seq;
-      });
-    });
-    const [publisher] = await openSockets(`ws://127.0.0.1:${bare.port}`, 1, () => undefined);
-    await new Promise((r) => setTimeout(r, 500));
     await pace(SECONDS, async (k) => {
-      t2.sent.set(k, performance.now());
-      publisher!.send(sample(k));
+      sent2.set(k, now());
+      publisher.send(sample(k));
     });
     await new Promise((r) => setTimeout(r, 2000));
-    for (const s of [...subs, publisher!]) s.terminate();
+    const base = latencies(sent2, await baseSubs.report());
+    publisher.terminate();
 
-    const real = t1.latencies(SUBSCRIBERS);
-    const base = t2.latencies(SUBSCRIBERS);
     const p = (v: number[], q: number) => fmt(percentile(v, q));
-    console.log(`    baseline (bare ws relay, same bytes):  edit-to-last-subscriber p50 ${p(base.all, 50)} ms, p99 ${p(base.all, 99)} ms (${base.complete}/${t2.sent.size} messages reached all)`);
-    console.log(`    cowrite (editDocument -> documentChanges): p50 ${p(real.all, 50)} ms, p99 ${p(real.all, 99)} ms (${real.complete}/${t1.sent.size} edits reached all ${SUBSCRIBERS})`);
-    console.log(`    ratio p50 cowrite/baseline: ${fmt(percentile(real.all, 50) / percentile(base.all, 50))}x (target <= 3x); p99 ${p(real.all, 99)} ms (target < 50 ms)`);
+    console.log(`    baseline (bare ws relay, same bytes):      edit-to-last-subscriber p50 ${p(base, 50)} ms, p99 ${p(base, 99)} ms (${base.length}/${sent2.size} messages reached all)`);
+    console.log(`    cowrite (editDocument -> documentChanges): p50 ${p(real, 50)} ms, p99 ${p(real, 99)} ms (${real.length}/${sent1.size} edits reached all ${SUBSCRIBERS}; ${fmt(sent1.size / SECONDS, 0)} edits/s)`);
+    console.log(`    ratio p50 cowrite/baseline: ${fmt(percentile(real, 50) / percentile(base, 50))}x (target <= 3x); p99 ${p(real, 99)} ms (target < 50 ms)`);
   } finally {
     await bare.stop();
     await server.stop();
