@@ -58,7 +58,8 @@ export function buildApp(config: Config, log: Logger = pino({ level: config.logL
       snapshotEvery: { ops: config.collab.snapshotEveryOps, events: config.collab.snapshotEveryEvents },
     });
     await documents.start();
-    services = { config, log, pool, db: createDb(pool), sessions: new Sessions(pool, config.sessionTtlSeconds), documents };
+    const db = createDb(pool);
+    services = { config, log, pool, db, sessions: new Sessions(db, config.sessionTtlSeconds), documents };
     if (config.runWorker) {
       workerPool = createPool(url, log, 4, `cowrite-worker-${instanceId}`);
       runner = await startWorker(workerPool, log);

@@ -1,4 +1,6 @@
-import type pg from 'pg';
+import { and, eq, gt, isNull, sql } from 'drizzle-orm';
+import type { Db } from '../db/client.js';
+import { sessions, users } from '../db/schema.js';
 import { AppError, ErrorCode } from '../errors.js';
 import { newSessionToken, tokenHash } from './tokens.js';
 
@@ -8,6 +10,9 @@ export interface Viewer {
   displayName: string;
   sessionId: string;
 }
+
+/** A drizzle database or an open transaction on it. */
+type Tx = Pick<Db, 'insert' | 'select' | 'update'>;
 
 const CACHE_MS = 5_000;
 const CACHE_MAX = 10_000;
@@ -20,18 +25,18 @@ export class Sessions {
   private readonly cache = new Map<string, { viewer: Viewer | null; until: number }>();
 
   constructor(
-    private readonly pool: pg.Pool,
+    private readonly db: Db,
     private readonly ttlSeconds: number,
   ) {}
 
   /** Creates a session for a user and returns its bearer token (shown once). */
-  async create(userId: string, client: pg.PoolClient | pg.Pool = this.pool): Promise<{ token: string; sessionId: string }> {
+  async create(userId: string, tx: Tx = this.db): Promise<{ token: string; sessionId: string }> {
     const token = newSessionToken();
-    const res = await client.query<{ id: string }>(
-      `INSERT INTO sessions (user_id, token_hash, expires_at) VALUES ($1, $2, now() + make_interval(secs => $3)) RETURNING id`,
-      [userId, tokenHash(token), this.ttlSeconds],
-    );
-    return { token, sessionId: res.rows[0]!.id };
+    const [row] = await tx
+      .insert(sessions)
+      .values({ userId, tokenHash: tokenHash(token), expiresAt: sql`now() + make_interval(secs => ${this.ttlSeconds})` })
+      .returning({ id: sessions.id });
+    return { token, sessionId: row!.id };
   }
 
   /** The signed-in user for a token; null for none. A token that is unknown, expired or revoked is UNAUTHENTICATED. */
@@ -44,15 +49,12 @@ export class Sessions {
     if (hit && hit.until > now) {
       viewer = hit.viewer;
     } else {
-      const h = tokenHash(token);
-      const res = await this.pool.query<{ session_id: string; user_id: string; email: string; display_name: string }>(
-        `SELECT s.id AS session_id, u.id AS user_id, u.email, u.display_name
-           FROM sessions s JOIN users u ON u.id = s.user_id
-          WHERE s.token_hash = $1 AND s.revoked_at IS NULL AND s.expires_at > now()`,
-        [h],
-      );
-      const r = res.rows[0];
-      viewer = r ? { userId: r.user_id, email: r.email, displayName: r.display_name, sessionId: r.session_id } : null;
+      const [r] = await this.db
+        .select({ sessionId: sessions.id, userId: users.id, email: users.email, displayName: users.displayName })
+        .from(sessions)
+        .innerJoin(users, eq(users.id, sessions.userId))
+        .where(and(eq(sessions.tokenHash, tokenHash(token)), isNull(sessions.revokedAt), gt(sessions.expiresAt, sql`now()`)));
+      viewer = r ?? null;
       if (this.cache.size >= CACHE_MAX) this.cache.clear();
       this.cache.set(token, { viewer, until: now + CACHE_MS });
     }
@@ -62,7 +64,7 @@ export class Sessions {
 
   /** Revokes one session. */
   async revoke(sessionId: string): Promise<void> {
-    await this.pool.query('UPDATE sessions SET revoked_at = now() WHERE id = $1 AND revoked_at IS NULL', [sessionId]);
-    for (const [h, e] of this.cache) if (e.viewer?.sessionId === sessionId) this.cache.delete(h);
+    await this.db.update(sessions).set({ revokedAt: sql`now()` }).where(and(eq(sessions.id, sessionId), isNull(sessions.revokedAt)));
+    for (const [t, e] of this.cache) if (e.viewer?.sessionId === sessionId) this.cache.delete(t);
   }
 }

@@ -1,6 +1,7 @@
 import { requireDocument } from '../auth/access.js';
 import type { RequestContext } from '../context.js';
 import type { RemoteVersion } from '../crdt/version.js';
+import { documentAgents } from '../db/schema.js';
 import { newAgent } from './newAgent.js';
 
 export interface JoinResult {
@@ -14,7 +15,7 @@ export async function joinDocument(ctx: RequestContext, documentId: string): Pro
   const doc = await requireDocument(ctx, documentId);
   const userId = ctx.viewer!.userId;
   const agent = newAgent();
-  await ctx.services.pool.query('INSERT INTO document_agents (document_id, agent, user_id) VALUES ($1, $2, $3)', [doc.id, agent, userId]);
+  await ctx.services.db.insert(documentAgents).values({ documentId: doc.id, agent, userId });
   doc.noteAgent(agent, userId);
   const { content, version } = doc.snapshot();
   return { agent, content, version };

@@ -1,5 +1,7 @@
+import { eq } from 'drizzle-orm';
 import { DUMMY_HASH, verifyPassword } from '../auth/passwords.js';
 import type { Services } from '../context.js';
+import { users } from '../db/schema.js';
 import { AppError, ErrorCode } from '../errors.js';
 import { checkText } from '../validation.js';
 
@@ -19,13 +21,9 @@ export interface AuthResult {
 export async function logIn(services: Services, input: { email: string; password: string }): Promise<AuthResult> {
   const email = checkText(input.email.trim(), 'email', 320).toLowerCase();
   checkText(input.password, 'password', 1024);
-  const res = await services.pool.query<{ id: string; email: string; display_name: string; password_hash: string; created_at: Date }>(
-    'SELECT id, email, display_name, password_hash, created_at FROM users WHERE email = $1',
-    [email],
-  );
-  const row = res.rows[0];
-  const ok = await verifyPassword(row?.password_hash ?? DUMMY_HASH, input.password);
+  const [row] = await services.db.select().from(users).where(eq(users.email, email));
+  const ok = await verifyPassword(row?.passwordHash ?? DUMMY_HASH, input.password);
   if (!row || !ok) throw new AppError(ErrorCode.UNAUTHENTICATED, 'wrong email or password');
   const session = await services.sessions.create(row.id);
-  return { token: session.token, user: { id: row.id, email: row.email, displayName: row.display_name, createdAt: row.created_at } };
+  return { token: session.token, user: { id: row.id, email: row.email, displayName: row.displayName, createdAt: row.createdAt } };
 }

@@ -1,5 +1,6 @@
 import { hashPassword } from '../auth/passwords.js';
 import type { Services } from '../context.js';
+import { users } from '../db/schema.js';
 import { AppError, ErrorCode } from '../errors.js';
 import { checkEmail, checkPassword, checkText } from '../validation.js';
 import type { AuthResult } from './logIn.js';
@@ -16,22 +17,14 @@ export async function signUp(services: Services, input: SignUpInput): Promise<Au
   const password = checkPassword(input.password);
   const displayName = checkText(input.displayName.trim(), 'displayName', 100, { allowEmpty: false });
   const passwordHash = await hashPassword(password);
-  const client = await services.pool.connect();
-  try {
-    await client.query('BEGIN');
-    const res = await client.query<{ id: string; created_at: Date }>(
-      'INSERT INTO users (email, password_hash, display_name) VALUES ($1, $2, $3) ON CONFLICT (email) DO NOTHING RETURNING id, created_at',
-      [email, passwordHash, displayName],
-    );
-    const row = res.rows[0];
+  return services.db.transaction(async (tx) => {
+    const [row] = await tx
+      .insert(users)
+      .values({ email, passwordHash, displayName })
+      .onConflictDoNothing({ target: users.email })
+      .returning({ id: users.id, createdAt: users.createdAt });
     if (!row) throw new AppError(ErrorCode.BAD_USER_INPUT, 'an account with this email already exists', { field: 'email' });
-    const session = await services.sessions.create(row.id, client);
-    await client.query('COMMIT');
-    return { token: session.token, user: { id: row.id, email, displayName, createdAt: row.created_at } };
-  } catch (err) {
-    await client.query('ROLLBACK').catch(() => undefined);
-    throw err;
-  } finally {
-    client.release();
-  }
+    const session = await services.sessions.create(row.id, tx);
+    return { token: session.token, user: { id: row.id, email, displayName, createdAt: row.createdAt } };
+  });
 }

@@ -156,6 +156,22 @@ describe('the collaboration contract', () => {
     expect((await content(url, token, doc.id)).content).toBe('abcd');
   });
 
+  it('lists the caller\'s documents newest first, as a Relay connection', async () => {
+    const { token } = await newUser(url, 'lister');
+    const ids: string[] = [];
+    for (const title of ['one', 'two', 'three']) ids.push((await newDocument(url, token, '', title)).id);
+    const page = `query($after: String) { documents(first: 2, after: $after) { edges { cursor node { id title } } pageInfo { hasNextPage endCursor } } }`;
+    const p1 = (await ok(url, page, {}, token)).documents;
+    expect(p1.edges.map((e: any) => e.node.title)).toEqual(['three', 'two']);
+    expect(p1.pageInfo.hasNextPage).toBe(true);
+    const p2 = (await ok(url, page, { after: p1.pageInfo.endCursor }, token)).documents;
+    expect(p2.edges.map((e: any) => e.node.id)).toEqual([ids[0]]);
+    expect(p2.pageInfo.hasNextPage).toBe(false);
+    const other = await newUser(url, 'nobody');
+    expect((await ok(url, '{ documents { edges { node { id } } } }', {}, other.token)).documents.edges).toEqual([]);
+    expect(codeOf(await gql(url, page, { after: 'garbage' }, token))).toBe('BAD_USER_INPUT');
+  });
+
   it('requires a signed-in user and hides other users\' documents', async () => {
     const alice = await newUser(url, 'alice');
     const bob = await newUser(url, 'bob');

@@ -1,4 +1,6 @@
+import { and, desc, eq, sql } from 'drizzle-orm';
 import { findVisibleDocument, requireViewer } from '../../auth/access.js';
+import { documents } from '../../db/schema.js';
 import type { DocumentMeta, LiveDocument } from '../../collab/liveDocument.js';
 import { createDocument } from '../../commands/createDocument.js';
 import type { RequestContext } from '../../context.js';
@@ -87,22 +89,25 @@ builder.queryFields((t) => ({
       const first = args.first ?? 20;
       if (first < 0 || first > 100) throw badInput('first must be between 0 and 100', { field: 'first', max: 100 });
       const after = args.after ? decodeCursor(args.after) : null;
-      const res = await ctx.services.pool.query<{ id: string; owner_id: string; title: string; created_at: Date; updated_at: Date; cursor_at: string }>(
-        `SELECT id, owner_id, title, created_at, updated_at, to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS cursor_at
-           FROM documents
-          WHERE owner_id = $1 AND ($2::timestamptz IS NULL OR (created_at, id) < ($2::timestamptz, $3::uuid))
-          ORDER BY created_at DESC, id DESC LIMIT $4`,
-        [viewer.userId, after?.createdAt ?? null, after?.id ?? null, first + 1],
-      );
-      const rows = res.rows.slice(0, first);
-      const edges = rows.map((r) => ({
-        cursor: encodeCursor({ createdAt: r.cursor_at, id: r.id }),
-        node: { meta: { id: r.id, ownerId: r.owner_id, title: r.title, createdAt: r.created_at, updatedAt: r.updated_at } } as DocumentSource,
-      }));
+      // Microsecond cursors: a JS Date would drop PostgreSQL's microseconds and skip or repeat rows.
+      const cursorAt = sql<string>`to_char(${documents.createdAt} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`;
+      const rows = await ctx.services.db
+        .select({ id: documents.id, ownerId: documents.ownerId, title: documents.title, createdAt: documents.createdAt, updatedAt: documents.updatedAt, cursorAt })
+        .from(documents)
+        .where(
+          and(
+            eq(documents.ownerId, viewer.userId),
+            after ? sql`(${documents.createdAt}, ${documents.id}) < (${after.createdAt}::timestamptz, ${after.id}::uuid)` : undefined,
+          ),
+        )
+        .orderBy(desc(documents.createdAt), desc(documents.id))
+        .limit(first + 1);
+      const page = rows.slice(0, first);
+      const edges = page.map(({ cursorAt: at, ...meta }) => ({ cursor: encodeCursor({ createdAt: at, id: meta.id }), node: { meta } as DocumentSource }));
       return {
         edges,
         pageInfo: {
-          hasNextPage: res.rows.length > first,
+          hasNextPage: rows.length > first,
           hasPreviousPage: after !== null,
           startCursor: edges[0]?.cursor ?? null,
           endCursor: edges[edges.length - 1]?.cursor ?? null,

@@ -1,4 +1,6 @@
+import { eq } from 'drizzle-orm';
 import type { UserRecord } from '../../commands/logIn.js';
+import { users } from '../../db/schema.js';
 import { builder } from '../builder.js';
 
 export const UserRef = builder.objectRef<UserRecord>('User').implement({
@@ -15,12 +17,14 @@ builder.queryField('me', (t) =>
     type: UserRef,
     nullable: true,
     description: 'The signed-in user; null when not signed in.',
-    resolve: (_root, _args, ctx) => {
+    resolve: async (_root, _args, ctx) => {
       const v = ctx.viewer;
       if (!v) return null;
-      return ctx.services.pool
-        .query<{ created_at: Date }>('SELECT created_at FROM users WHERE id = $1', [v.userId])
-        .then((r) => (r.rows[0] ? { id: v.userId, email: v.email, displayName: v.displayName, createdAt: r.rows[0].created_at } : null));
+      const [u] = await ctx.services.db
+        .select({ id: users.id, email: users.email, displayName: users.displayName, createdAt: users.createdAt })
+        .from(users)
+        .where(eq(users.id, v.userId));
+      return u ?? null;
     },
   }),
 );
