@@ -31,7 +31,7 @@ export class ChangeStream implements AsyncIterableIterator<DocChange | StreamFai
 
   constructor(
     readonly userId: string,
-    readonly since: RemoteVersion | null,
+    since: RemoteVersion | null,
     /** Whether the subscriber selected `patch` (computing it costs a history walk). */
     readonly wantsPatch = true,
     /** Removes the stream from whichever document it is attached to. */

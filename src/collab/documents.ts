@@ -101,12 +101,6 @@ export class Documents {
     return this.resident.get(id);
   }
 
-  /** Resolves when every document's queue is empty and nothing is being committed. */
-  async idle(): Promise<void> {
-    await Promise.all([...this.resident.values()].map((d) => d.drain()));
-    await this.committer.idle();
-  }
-
   private async load(id: string): Promise<LiveDocument | null> {
     this.early.set(id, []);
     try {

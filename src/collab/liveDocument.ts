@@ -130,10 +130,6 @@ export class LiveDocument implements FeedListener {
     this.agents.set(agent, userId);
   }
 
-  get isLost(): boolean {
-    return this.lost;
-  }
-
   /** True when the document can be evicted: nothing queued, running or subscribed, idle long enough. */
   isIdle(now: number, idleMs: number): boolean {
     return !this.running && this.queue.length === 0 && this.streams.size === 0 && this.attaching.size === 0 && now - this.lastActive >= idleMs;

@@ -2,7 +2,6 @@ import { requireViewer } from '../auth/access.js';
 import type { RequestContext } from '../context.js';
 import { Replica, type TextOp } from '../crdt/replica.js';
 import { documentAgents, documents, operations } from '../db/schema.js';
-import { AppError, ErrorCode } from '../errors.js';
 import { checkText } from '../validation.js';
 import { newAgent } from './newAgent.js';
 
@@ -18,9 +17,6 @@ export async function createDocument(ctx: RequestContext, input: CreateDocumentI
   const title = checkText(input.title, 'title', config.limits.maxTitleChars);
   const content = input.content ?? '';
   checkText(content, 'content', config.limits.maxDocumentChars);
-  if (content.length > 0 && content.length > config.limits.maxInsertChars * 2) {
-    throw new AppError(ErrorCode.PAYLOAD_TOO_LARGE, 'content is too large', { field: 'content', max: config.limits.maxInsertChars });
-  }
   const agent = newAgent();
   let row: { ops: TextOp[]; seqEnd: number; inserted: number } | null = null;
   if (content.length > 0) {

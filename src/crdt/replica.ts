@@ -106,7 +106,7 @@ export class Replica {
 
   /** Applies an entry that storage (or another instance, through storage) already accepted. Returns its agents. */
   applyTrusted(entry: LogEntry): string[] {
-    if (entry.kind === 'patch') return this.mergeTrusted(entry.patch).agents;
+    if (entry.kind === 'patch') return this.mergeTrusted(entry.patch);
     if (this.nextSeq(entry.agent) > entry.seqStart) return [entry.agent]; // already here
     const base = this.resolve(entry.parents, 'parents');
     this.guard(() => {
@@ -123,8 +123,8 @@ export class Replica {
     return [entry.agent];
   }
 
-  /** Merges operations that storage (or another instance, through storage) already accepted. */
-  mergeTrusted(patch: Uint8Array): { added: number; agents: string[] } {
+  /** Merges operations that storage (or another instance, through storage) already accepted. Returns their agents. */
+  mergeTrusted(patch: Uint8Array): string[] {
     const before = this.size;
     this.guard(() => {
       try {
@@ -136,7 +136,7 @@ export class Replica {
     });
     this.size = this.computeSize();
     const agents = this.indexRange(before, this.size);
-    return { added: this.size - before, agents: [...new Set(agents.map((r) => r.agent))] };
+    return [...new Set(agents.map((r) => r.agent))];
   }
 
   /** The current local frontier. */

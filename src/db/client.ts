@@ -23,7 +23,7 @@ export function createDb(pool: pg.Pool): Db {
   return drizzle(pool, { schema });
 }
 
-/** Applies the migrations in drizzle/ (idempotent; serialised across instances by drizzle's lock-free journal table). */
+/** Applies the migrations in drizzle/ (idempotent; serialised across instances by an advisory lock). */
 export async function migrateDb(pool: pg.Pool): Promise<void> {
   const client = await pool.connect();
   try {

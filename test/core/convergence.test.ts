@@ -133,8 +133,9 @@ describe('convergence (property)', () => {
               }
             } else if (a.kind === 'submit') submit(c, a.asPatch, a.retry);
             else {
-              // A client sends what it typed before it merges others' changes: its pending ops stay sequential.
-              submit(c, a.kind === 'sync' && a.client % 2 === 0, false);
+              // A client sends what it typed before it merges others' changes: its pending ops stay
+              // sequential. Even-numbered clients send it as a patch, odd ones as positional ops.
+              submit(c, a.client % 2 === 0, false);
               await c.chain;
               c.sync();
             }
