@@ -1,24 +1,14 @@
 import { randomBytes } from 'node:crypto';
 import { OpLog } from 'diamond-types-node';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { CONTENT, PATCH, codeOf, content, edit, gql, join, newDocument, newUser } from '../helpers/client.js';
-import { freshDatabase } from '../helpers/db.js';
-import { startServer, type TestServer } from '../helpers/server.js';
+import { useServer } from '../helpers/fixture.js';
+import { startServer } from '../helpers/server.js';
 
-let db: Awaited<ReturnType<typeof freshDatabase>>;
-let server: TestServer;
-let url: string;
+const env = useServer();
 let token: string;
-
 beforeAll(async () => {
-  db = await freshDatabase();
-  server = await startServer(db.url);
-  url = server.url;
-  token = (await newUser(url, 'bad')).token;
-});
-afterAll(async () => {
-  await server?.stop();
-  await db?.drop();
+  token = (await newUser(env.url, 'bad')).token;
 });
 
 /** A client-side replica holding the document's history, to build patches from. */
@@ -35,41 +25,41 @@ const b64 = (u: Uint8Array) => Buffer.from(u).toString('base64');
 
 /** Each case leaves the document as it was, and it keeps accepting good edits. */
 async function expectUntouched(id: string, agent: string, text: string) {
-  const c = await content(url, token, id);
+  const c = await content(env.url, token, id);
   expect(c.content).toBe(text);
-  const seqRes = await gql(url, CONTENT, { d: id }, token);
+  const seqRes = await gql(env.url, CONTENT, { d: id }, token);
   expect(seqRes.errors).toBeUndefined();
   return { c, agent };
 }
 
 describe('bad input is refused with a code and harms nothing', () => {
   it('refuses an agent issued to someone else, or to another document', async () => {
-    const other = await newUser(url, 'other');
-    const mine = await newDocument(url, token, 'mine');
-    const theirs = await newDocument(url, other.token, 'theirs');
-    const elsewhere = await newDocument(url, token, 'elsewhere');
+    const other = await newUser(env.url, 'other');
+    const mine = await newDocument(env.url, token, 'mine');
+    const theirs = await newDocument(env.url, other.token, 'theirs');
+    const elsewhere = await newDocument(env.url, token, 'elsewhere');
     // The other user's agent for their own document, used on mine: not issued to me for this document.
-    const r1 = await edit(url, token, { documentId: mine.id, agent: theirs.agent, seq: 0, parents: mine.version, ops: [{ insert: { pos: 0, text: 'x' } }] });
+    const r1 = await edit(env.url, token, { documentId: mine.id, agent: theirs.agent, seq: 0, parents: mine.version, ops: [{ insert: { pos: 0, text: 'x' } }] });
     expect(codeOf(r1)).toBe('FORBIDDEN');
-    const r2 = await edit(url, token, { documentId: mine.id, agent: elsewhere.agent, seq: 0, parents: mine.version, ops: [{ insert: { pos: 0, text: 'x' } }] });
+    const r2 = await edit(env.url, token, { documentId: mine.id, agent: elsewhere.agent, seq: 0, parents: mine.version, ops: [{ insert: { pos: 0, text: 'x' } }] });
     expect(codeOf(r2)).toBe('FORBIDDEN');
-    const r3 = await edit(url, token, { documentId: mine.id, agent: 'made-up-agent', seq: 0, parents: mine.version, ops: [{ insert: { pos: 0, text: 'x' } }] });
+    const r3 = await edit(env.url, token, { documentId: mine.id, agent: 'made-up-agent', seq: 0, parents: mine.version, ops: [{ insert: { pos: 0, text: 'x' } }] });
     expect(codeOf(r3)).toBe('FORBIDDEN');
     await expectUntouched(mine.id, mine.agent, 'mine');
   });
 
   it('accepts unsorted and duplicate parents, normalising them', async () => {
-    const doc = await newDocument(url, token, '');
-    const a = await edit(url, token, { documentId: doc.id, agent: doc.agent, seq: 0, parents: [], ops: [{ insert: { pos: 0, text: 'abc' } }] });
-    const b = await join(url, token, doc.id);
-    const r = await edit(url, token, { documentId: doc.id, agent: b.agent, seq: 0, parents: [[doc.agent, 0], [doc.agent, 2], [doc.agent, 2], [doc.agent, 1]], ops: [{ insert: { pos: 3, text: 'd' } }] });
+    const doc = await newDocument(env.url, token, '');
+    const a = await edit(env.url, token, { documentId: doc.id, agent: doc.agent, seq: 0, parents: [], ops: [{ insert: { pos: 0, text: 'abc' } }] });
+    const b = await join(env.url, token, doc.id);
+    const r = await edit(env.url, token, { documentId: doc.id, agent: b.agent, seq: 0, parents: [[doc.agent, 0], [doc.agent, 2], [doc.agent, 2], [doc.agent, 1]], ops: [{ insert: { pos: 3, text: 'd' } }] });
     expect(r.errors).toBeUndefined();
     expect(a.errors).toBeUndefined();
-    expect((await content(url, token, doc.id)).content).toBe('abcd');
+    expect((await content(env.url, token, doc.id)).content).toBe('abcd');
   });
 
   it('refuses malformed patches: bad base64, garbage bytes, empty', async () => {
-    const doc = await newDocument(url, token, 'keep');
+    const doc = await newDocument(env.url, token, 'keep');
     for (const [patch, code] of [
       ['not base64!!', 'BAD_USER_INPUT'],
       ['QUJD$', 'BAD_USER_INPUT'],
@@ -77,40 +67,40 @@ describe('bad input is refused with a code and harms nothing', () => {
       [b64(randomBytes(64)), 'BAD_USER_INPUT'],
       [b64(Buffer.concat([Buffer.from('DMNDTYPS'), randomBytes(40)])), 'BAD_USER_INPUT'],
     ] as const) {
-      const r = await gql(url, PATCH, { i: { documentId: doc.id, patch } }, token);
+      const r = await gql(env.url, PATCH, { i: { documentId: doc.id, patch } }, token);
       expect(codeOf(r), patch).toBe(code);
     }
     await expectUntouched(doc.id, doc.agent, 'keep');
   });
 
   it('refuses a valid patch made for another document', async () => {
-    const target = await newDocument(url, token, 'target');
-    const source = await newDocument(url, token, '');
+    const target = await newDocument(env.url, token, 'target');
+    const source = await newDocument(env.url, token, '');
     const log = new OpLog(source.agent);
     log.ins(0, 'from elsewhere');
-    const r = await gql(url, PATCH, { i: { documentId: target.id, patch: b64(log.getPatchSince(new Uint32Array())) } }, token);
+    const r = await gql(env.url, PATCH, { i: { documentId: target.id, patch: b64(log.getPatchSince(new Uint32Array())) } }, token);
     log.free();
     expect(codeOf(r)).toBe('FORBIDDEN');
     await expectUntouched(target.id, target.agent, 'target');
   });
 
   it('refuses a patch whose parents the document does not have', async () => {
-    const doc = await newDocument(url, token, '');
+    const doc = await newDocument(env.url, token, '');
     const log = new OpLog('stranger');
     log.ins(0, 'x');
     const v = log.getLocalVersion();
     log.setAgent(doc.agent);
     log.ins(1, 'y');
-    const r = await gql(url, PATCH, { i: { documentId: doc.id, patch: b64(log.getPatchSince(v)) } }, token);
+    const r = await gql(env.url, PATCH, { i: { documentId: doc.id, patch: b64(log.getPatchSince(v)) } }, token);
     log.free();
     expect(codeOf(r)).toBe('UNKNOWN_VERSION');
     await expectUntouched(doc.id, doc.agent, '');
   });
 
   it('refuses a patch with an out-of-range op, which the engine itself would accept and then crash on', async () => {
-    const creator = await newDocument(url, token, 'abc');
+    const creator = await newDocument(env.url, token, 'abc');
     const creatorAgent = creator.version[0]![0];
-    const j = await join(url, token, creator.id);
+    const j = await join(env.url, token, creator.id);
     for (const make of [
       (log: OpLog) => log.ins(10, 'past the end'),
       (log: OpLog) => log.del(1, 5),
@@ -123,7 +113,7 @@ describe('bad input is refused with a code and harms nothing', () => {
       const before = log.getLocalVersion();
       log.setAgent(j.agent);
       make(log);
-      const r = await gql(url, PATCH, { i: { documentId: creator.id, patch: b64(log.getPatchSince(before)) } }, token);
+      const r = await gql(env.url, PATCH, { i: { documentId: creator.id, patch: b64(log.getPatchSince(before)) } }, token);
       log.free();
       expect(codeOf(r)).toBe('BAD_USER_INPUT');
     }
@@ -133,34 +123,34 @@ describe('bad input is refused with a code and harms nothing', () => {
     const before = log.getLocalVersion();
     log.setAgent(j.agent);
     log.ins(3, '!');
-    const ok = await gql(url, PATCH, { i: { documentId: creator.id, patch: b64(log.getPatchSince(before)) } }, token);
+    const ok = await gql(env.url, PATCH, { i: { documentId: creator.id, patch: b64(log.getPatchSince(before)) } }, token);
     log.free();
     expect(ok.errors).toBeUndefined();
-    expect((await content(url, token, creator.id)).content).toBe('abc!');
+    expect((await content(env.url, token, creator.id)).content).toBe('abc!');
   });
 
   it('refuses a patch that skips ahead in an agent\'s seq', async () => {
-    const doc = await newDocument(url, token, '');
+    const doc = await newDocument(env.url, token, '');
     const log = new OpLog(doc.agent);
     log.ins(0, 'abc');
     const v = log.getLocalVersion();
     log.ins(3, 'def');
-    const r = await gql(url, PATCH, { i: { documentId: doc.id, patch: b64(log.getPatchSince(v)) } }, token);
+    const r = await gql(env.url, PATCH, { i: { documentId: doc.id, patch: b64(log.getPatchSince(v)) } }, token);
     expect(['SEQ_GAP', 'UNKNOWN_VERSION']).toContain(codeOf(r));
     log.free();
     await expectUntouched(doc.id, doc.agent, '');
   });
 
   it('refuses 2 MB of text in one insert, and an oversized body, as PAYLOAD_TOO_LARGE', async () => {
-    const doc = await newDocument(url, token, 'small');
-    const r = await edit(url, token, { documentId: doc.id, agent: doc.agent, seq: 0, parents: doc.version, ops: [{ insert: { pos: 0, text: 'x'.repeat(2_000_000) } }] });
+    const doc = await newDocument(env.url, token, 'small');
+    const r = await edit(env.url, token, { documentId: doc.id, agent: doc.agent, seq: 0, parents: doc.version, ops: [{ insert: { pos: 0, text: 'x'.repeat(2_000_000) } }] });
     expect(r.status).toBe(413);
     expect(codeOf(r)).toBe('PAYLOAD_TOO_LARGE');
     await expectUntouched(doc.id, doc.agent, 'small');
   });
 
   it('refuses more characters than an edit may insert even when the body fits', async () => {
-    const small = await startServer(db.url, { limits: { maxInsertChars: 1000 } } as never);
+    const small = await startServer(env.db.url, { limits: { maxInsertChars: 1000 } } as never);
     try {
       const { token: t } = await newUser(small.url, 'lim');
       const doc = await newDocument(small.url, t, '');
@@ -173,27 +163,27 @@ describe('bad input is refused with a code and harms nothing', () => {
   });
 
   it('refuses lone surrogates in titles and content', async () => {
-    const r = await gql(url, 'mutation($i: CreateDocumentInput!) { createDocument(input: $i) { document { id } } }', { i: { title: 'bad \ud83d title' } }, token);
+    const r = await gql(env.url, 'mutation($i: CreateDocumentInput!) { createDocument(input: $i) { document { id } } }', { i: { title: 'bad \ud83d title' } }, token);
     expect(codeOf(r)).toBe('BAD_USER_INPUT');
-    const r2 = await gql(url, 'mutation($i: CreateDocumentInput!) { createDocument(input: $i) { document { id } } }', { i: { title: 't', content: 'x\udc00' } }, token);
+    const r2 = await gql(env.url, 'mutation($i: CreateDocumentInput!) { createDocument(input: $i) { document { id } } }', { i: { title: 't', content: 'x\udc00' } }, token);
     expect(codeOf(r2)).toBe('BAD_USER_INPUT');
   });
 
   it('requires a token, and refuses a bad one, on every document operation', async () => {
-    const doc = await newDocument(url, token, 'x');
+    const doc = await newDocument(env.url, token, 'x');
     for (const t of [undefined, 'forged-token']) {
-      expect(codeOf(await gql(url, CONTENT, { d: doc.id }, t))).toBe('UNAUTHENTICATED');
-      expect(codeOf(await edit(url, t as string, { documentId: doc.id, agent: doc.agent, seq: 0, parents: doc.version, ops: [{ insert: { pos: 0, text: 'x' } }] }))).toBe('UNAUTHENTICATED');
-      expect(codeOf(await gql(url, 'mutation { createDocument(input: { title: "t" }) { document { id } } }', {}, t))).toBe('UNAUTHENTICATED');
-      expect(codeOf(await gql(url, 'mutation($d: ID!) { joinDocument(documentId: $d) { agent } }', { d: doc.id }, t))).toBe('UNAUTHENTICATED');
+      expect(codeOf(await gql(env.url, CONTENT, { d: doc.id }, t))).toBe('UNAUTHENTICATED');
+      expect(codeOf(await edit(env.url, t as string, { documentId: doc.id, agent: doc.agent, seq: 0, parents: doc.version, ops: [{ insert: { pos: 0, text: 'x' } }] }))).toBe('UNAUTHENTICATED');
+      expect(codeOf(await gql(env.url, 'mutation { createDocument(input: { title: "t" }) { document { id } } }', {}, t))).toBe('UNAUTHENTICATED');
+      expect(codeOf(await gql(env.url, 'mutation($d: ID!) { joinDocument(documentId: $d) { agent } }', { d: doc.id }, t))).toBe('UNAUTHENTICATED');
     }
     await expectUntouched(doc.id, doc.agent, 'x');
   });
 
   it('a logged-out token stops working', async () => {
-    const u = await newUser(url, 'leaving');
-    expect((await gql(url, '{ me { id } }', {}, u.token)).data.me.id).toBe(u.id);
-    expect((await gql(url, 'mutation { logOut }', {}, u.token)).data).toEqual({ logOut: true });
-    expect(codeOf(await gql(url, '{ me { id } }', {}, u.token))).toBe('UNAUTHENTICATED');
+    const u = await newUser(env.url, 'leaving');
+    expect((await gql(env.url, '{ me { id } }', {}, u.token)).data.me.id).toBe(u.id);
+    expect((await gql(env.url, 'mutation { logOut }', {}, u.token)).data).toEqual({ logOut: true });
+    expect(codeOf(await gql(env.url, '{ me { id } }', {}, u.token))).toBe('UNAUTHENTICATED');
   });
 });

@@ -1,21 +1,10 @@
 import { OpLog } from 'diamond-types-node';
 import fc from 'fast-check';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { PATCH, content, gql, join, newDocument, newUser, replay, subscribeChanges, wsClient, type WireOp } from '../helpers/client.js';
-import { freshDatabase } from '../helpers/db.js';
-import { startServer, type TestServer } from '../helpers/server.js';
+import { useServer } from '../helpers/fixture.js';
 
-let db: Awaited<ReturnType<typeof freshDatabase>>;
-let server: TestServer;
-
-beforeAll(async () => {
-  db = await freshDatabase();
-  server = await startServer(db.url);
-});
-afterAll(async () => {
-  await server?.stop();
-  await db?.drop();
-});
+const env = useServer();
 
 const ALPHABET = ['a', 'b', 'c', ' ', 'é', '😀', '🎉', '中', '\n'];
 
@@ -85,17 +74,17 @@ class Client {
 
 describe('convergence (property)', () => {
   it('random concurrent edits from 3-6 clients, as positional edits or patches, with retries, converge everywhere', async () => {
-    const { token } = await newUser(server.url, 'prop');
+    const { token } = await newUser(env.url, 'prop');
     await fc.assert(
       fc.asyncProperty(
         fc.integer({ min: 3, max: 6 }).chain((n) => fc.tuple(fc.constant(n), fc.array(actionArb(n), { minLength: 10, maxLength: 60 }))),
         async ([n, actions]) => {
-          const doc = await newDocument(server.url, token, '');
-          const ws = wsClient(server.wsUrl, token);
+          const doc = await newDocument(env.url, token, '');
+          const ws = wsClient(env.wsUrl, token);
           const observer = subscribeChanges(ws, doc.id, []);
           const clients: Client[] = [];
           for (let i = 0; i < n; i++) {
-            const j = await join(server.url, token, doc.id);
+            const j = await join(env.url, token, doc.id);
             clients.push(new Client(j.agent, token, subscribeChanges(ws, doc.id, [])));
           }
           const submit = (c: Client, asPatch: boolean, retry: boolean) => {
@@ -107,8 +96,8 @@ describe('convergence (property)', () => {
             c.chain = c.chain.then(async () => {
               const send = () =>
                 asPatch
-                  ? gql(server.url, PATCH, { i: { documentId: doc.id, patch } }, c.token)
-                  : gql(server.url, 'mutation($i: EditDocumentInput!) { editDocument(input: $i) { version } }', { i: { documentId: doc.id, agent: c.agent, seq: p.seq, parents: p.parents, ops: p.ops } }, c.token);
+                  ? gql(env.url, PATCH, { i: { documentId: doc.id, patch } }, c.token)
+                  : gql(env.url, 'mutation($i: EditDocumentInput!) { editDocument(input: $i) { version } }', { i: { documentId: doc.id, agent: c.agent, seq: p.seq, parents: p.parents, ops: p.ops } }, c.token);
               const first = await send();
               expect(first.errors, JSON.stringify(first.errors)).toBeUndefined();
               if (retry) {
@@ -142,7 +131,7 @@ describe('convergence (property)', () => {
           }
           for (const c of clients) submit(c, false, false);
           await Promise.all(clients.map((c) => c.chain));
-          const server_ = await content(server.url, token, doc.id);
+          const server_ = await content(env.url, token, doc.id);
           const final = JSON.stringify(server_.version);
           for (const c of [...clients.map((x) => x.sub), observer]) {
             await c.until(() => (c.events.length === 0 && final === '[]') || JSON.stringify(c.events.at(-1)?.version) === final);

@@ -1,29 +1,18 @@
 import { request as httpRequest } from 'node:http';
 import { createClient } from 'graphql-ws';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { newDocument, newUser, subscribeChanges, wsClient } from '../helpers/client.js';
-import { freshDatabase } from '../helpers/db.js';
-import { startServer, type TestServer } from '../helpers/server.js';
+import { useServer } from '../helpers/fixture.js';
 
-let db: Awaited<ReturnType<typeof freshDatabase>>;
-let server: TestServer;
-
-beforeAll(async () => {
-  db = await freshDatabase();
-  server = await startServer(db.url);
-});
-afterAll(async () => {
-  await server?.stop();
-  await db?.drop();
-});
+const env = useServer();
 
 describe('HTTP and WebSocket transport', () => {
   it('serves GraphiQL on GET /graphql, and health and readiness', async () => {
-    const page = await fetch(server.url, { headers: { accept: 'text/html' } });
+    const page = await fetch(env.url, { headers: { accept: 'text/html' } });
     expect(page.status).toBe(200);
     expect(await page.text()).toMatch(/graphiql/i);
-    const base = server.url.replace('/graphql', '');
+    const base = env.url.replace('/graphql', '');
     expect((await fetch(`${base}/healthz`)).status).toBe(200);
     const ready = await fetch(`${base}/readyz`);
     expect(ready.status).toBe(200);
@@ -31,14 +20,14 @@ describe('HTTP and WebSocket transport', () => {
   });
 
   it('answers CORS only for allowed origins', async () => {
-    const ask = (origin: string) => fetch(server.url, { method: 'POST', headers: { origin, 'content-type': 'application/json' }, body: '{"query":"{ me { id } }"}' });
+    const ask = (origin: string) => fetch(env.url, { method: 'POST', headers: { origin, 'content-type': 'application/json' }, body: '{"query":"{ me { id } }"}' });
     expect((await ask('https://evil.example')).headers.get('access-control-allow-origin')).toBeNull();
-    const own = `http://127.0.0.1:${server.port}`;
+    const own = `http://127.0.0.1:${env.server.port}`;
     expect((await ask(own)).headers.get('access-control-allow-origin')).toBe(own);
   });
 
   it('refuses a WebSocket upgrade from a foreign Origin', async () => {
-    const ws = new WebSocket(server.wsUrl, 'graphql-transport-ws', { origin: 'https://evil.example' });
+    const ws = new WebSocket(env.wsUrl, 'graphql-transport-ws', { origin: 'https://evil.example' });
     const outcome = await new Promise<string>((resolve) => {
       ws.once('open', () => resolve('open'));
       ws.once('unexpected-response', (_req, res) => resolve(`http ${res.statusCode}`));
@@ -49,22 +38,22 @@ describe('HTTP and WebSocket transport', () => {
   });
 
   it('takes WebSocket credentials from connectionParams, and refuses a bad token with UNAUTHENTICATED', async () => {
-    const { token } = await newUser(server.url);
-    const doc = await newDocument(server.url, token, 'ws');
-    const capitalised = createClient({ url: server.wsUrl, webSocketImpl: WebSocket, connectionParams: { Authorization: `Bearer ${token}` }, retryAttempts: 0 });
+    const { token } = await newUser(env.url);
+    const doc = await newDocument(env.url, token, 'ws');
+    const capitalised = createClient({ url: env.wsUrl, webSocketImpl: WebSocket, connectionParams: { Authorization: `Bearer ${token}` }, retryAttempts: 0 });
     const ok = subscribeChanges(capitalised, doc.id, []);
     await ok.until(() => ok.events.length > 0);
     ok.dispose();
     await capitalised.dispose();
     // The { headers: { Authorization } } shape that several clients (and GraphiQL's loader) send.
-    const nested = createClient({ url: server.wsUrl, webSocketImpl: WebSocket, connectionParams: { headers: { Authorization: `Bearer ${token}` } }, retryAttempts: 0 });
+    const nested = createClient({ url: env.wsUrl, webSocketImpl: WebSocket, connectionParams: { headers: { Authorization: `Bearer ${token}` } }, retryAttempts: 0 });
     const ok2 = subscribeChanges(nested, doc.id, []);
     await ok2.until(() => ok2.events.length > 0);
     ok2.dispose();
     await nested.dispose();
 
     // GraphiQL's loader sends its header editor's headers in the subscribe message's extensions.
-    const graphiqlLike = createClient({ url: server.wsUrl, webSocketImpl: WebSocket, retryAttempts: 0 });
+    const graphiqlLike = createClient({ url: env.wsUrl, webSocketImpl: WebSocket, retryAttempts: 0 });
     const viaExtensions = await new Promise<any>((resolve, reject) => {
       const dispose = graphiqlLike.subscribe(
         { query: 'subscription($d: ID!) { documentChanges(documentId: $d, since: []) { version } }', variables: { d: doc.id }, extensions: { headers: { Authorization: `Bearer ${token}` } } },
@@ -75,14 +64,14 @@ describe('HTTP and WebSocket transport', () => {
     expect(viaExtensions.data.documentChanges.version).toEqual(doc.version);
     await graphiqlLike.dispose();
 
-    const bad = wsClient(server.wsUrl, 'forged');
+    const bad = wsClient(env.wsUrl, 'forged');
     const refused = subscribeChanges(bad, doc.id, []);
     await refused.until(() => refused.errors.length > 0 || refused.done);
     expect(refused.events).toHaveLength(0);
     expect(JSON.stringify(refused.errors)).toContain('UNAUTHENTICATED');
     await bad.dispose();
 
-    const none = wsClient(server.wsUrl);
+    const none = wsClient(env.wsUrl);
     const anonymous = subscribeChanges(none, doc.id, []);
     await anonymous.until(() => anonymous.errors.length > 0 || anonymous.done);
     expect(JSON.stringify(anonymous.errors)).toContain('UNAUTHENTICATED');
@@ -91,7 +80,7 @@ describe('HTTP and WebSocket transport', () => {
 
   it('answers GraphQL over HTTP by the spec: media types, status codes, request errors', async () => {
     const post = (body: string, accept?: string) =>
-      fetch(server.url, { method: 'POST', headers: { 'content-type': 'application/json', ...(accept ? { accept } : {}) }, body });
+      fetch(env.url, { method: 'POST', headers: { 'content-type': 'application/json', ...(accept ? { accept } : {}) }, body });
     const ok = await post('{"query":"{ me { id } }"}', 'application/graphql-response+json');
     expect(ok.status).toBe(200);
     expect(ok.headers.get('content-type')).toMatch(/application\/graphql-response\+json/);
@@ -111,13 +100,13 @@ describe('HTTP and WebSocket transport', () => {
 
   it('refuses an oversized request body with PAYLOAD_TOO_LARGE in a GraphQL error body', async () => {
     const body = JSON.stringify({ query: '{ me { id } }', variables: { pad: 'x'.repeat(2 * 1024 * 1024) } });
-    const res = await fetch(server.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+    const res = await fetch(env.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
     expect(res.status).toBe(413);
     const json = (await res.json()) as { errors: { extensions: { code: string } }[] };
     expect(json.errors[0]!.extensions.code).toBe('PAYLOAD_TOO_LARGE');
     // The same without a Content-Length (a chunked body) is cut off as it arrives.
     const chunked = await new Promise<{ status: number; body: string }>((resolve, reject) => {
-      const u = new URL(server.url);
+      const u = new URL(env.url);
       const req = httpRequest({ host: u.hostname, port: u.port, path: u.pathname, method: 'POST', headers: { 'content-type': 'application/json', 'transfer-encoding': 'chunked' } }, (res) => {
         let text = '';
         res.on('data', (c) => (text += c));
