@@ -129,16 +129,22 @@ describe('bad input is refused with a code and harms nothing', () => {
     expect((await content(env.url, token, creator.id)).content).toBe('abc!');
   });
 
-  it('refuses a patch that skips ahead in an agent\'s seq', async () => {
+  it('refuses a patch that skips ahead in an agent\'s seq: its base version is unknown', async () => {
     const doc = await newDocument(env.url, token, '');
     const log = new OpLog(doc.agent);
-    log.ins(0, 'abc');
-    const v = log.getLocalVersion();
-    log.ins(3, 'def');
-    const r = await gql(env.url, PATCH, { i: { documentId: doc.id, patch: b64(log.getPatchSince(v)) } }, token);
-    expect(['SEQ_GAP', 'UNKNOWN_VERSION']).toContain(codeOf(r));
+    log.ins(0, 'abc'); // seq 0..2: sent, so the server has it
+    const base = log.getLocalVersion();
+    expect((await gql(env.url, PATCH, { i: { documentId: doc.id, patch: b64(log.getPatchSince(new Uint32Array())) } }, token)).errors).toBeUndefined();
+    log.ins(3, 'de', base); // seq 3..4, never sent
+    const skipped = log.getLocalVersion();
+    log.ins(0, 'Z', base); // seq 5, on parents the server has
+    // A diamond-types patch names the version it starts from (here one holding seq 3..4), so a gap
+    // in an agent's seq always reaches the server as an unknown base; the seq check behind it is a
+    // second line that a well-formed patch cannot reach.
+    const gap = await gql(env.url, PATCH, { i: { documentId: doc.id, patch: b64(log.getPatchSince(skipped)) } }, token);
+    expect(codeOf(gap)).toBe('UNKNOWN_VERSION');
     log.free();
-    await expectUntouched(doc.id, doc.agent, '');
+    await expectUntouched(doc.id, doc.agent, 'abc');
   });
 
   it('refuses 2 MB of text in one insert, and an oversized body, as PAYLOAD_TOO_LARGE', async () => {
