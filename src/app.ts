@@ -15,6 +15,7 @@ import { isAllowedOrigin } from './auth/origins.js';
 import { createJsonPostHandler } from './graphql/jsonPost.js';
 import { createGraphQL } from './graphql/yoga.js';
 import { createMemoryBus, createRedisBus, type Bus } from './realtime/bus.js';
+import { ServerCloseCode } from './realtime/closeCodes.js';
 import { startWsServer, type WsServer } from './realtime/wsServer.js';
 import { migrateWorker, startWorker } from '../workers/runner.js';
 
@@ -27,6 +28,9 @@ export interface App {
   /** Available after start(). */
   readonly services: Services;
 }
+
+/** Longest wait, on stop, for HTTP requests in flight to be answered. */
+const DRAIN_MS = 10_000;
 
 /** Wires every long-lived part of a server instance. */
 export function buildApp(config: Config, log: Logger = pino({ level: config.logLevel })): App {
@@ -41,6 +45,10 @@ export function buildApp(config: Config, log: Logger = pino({ level: config.logL
   let ws: WsServer | null = null;
   let services: Services | null = null;
   let stopping: Promise<void> | null = null;
+  /** Set by stop(): readiness fails and new requests are turned away while in-flight work finishes. */
+  let draining = false;
+  let inFlight = 0;
+  const idleWaiters: (() => void)[] = [];
 
   async function start() {
     const url = config.databaseUrl ?? (embedded = await startEmbeddedPostgres(config.dataDir, config.embeddedPgPort, log)).url;
@@ -54,6 +62,7 @@ export function buildApp(config: Config, log: Logger = pino({ level: config.logL
       log,
       instanceId,
       limits: config.limits,
+      streamBounds: { events: config.limits.maxSubscriberBufferEvents, bytes: config.limits.maxSubscriberBufferBytes },
       idleMs: config.collab.idleMs,
       snapshotEvery: { ops: config.collab.snapshotEveryOps, events: config.collab.snapshotEveryEvents },
     });
@@ -74,6 +83,10 @@ export function buildApp(config: Config, log: Logger = pino({ level: config.logL
     const readyPool = pool;
     const readyBus = bus;
     http = createServer((req, res) => {
+      inFlight++;
+      res.once('close', () => {
+        if (--inFlight === 0) for (const w of idleWaiters.splice(0)) w();
+      });
       route(req, res).catch((err) => {
         log.error({ err, url: req.url }, 'request handling failed');
         if (!res.headersSent) res.writeHead(500);
@@ -84,12 +97,21 @@ export function buildApp(config: Config, log: Logger = pino({ level: config.logL
       const path = (req.url ?? '/').split('?')[0];
       if (path === '/healthz') return json(res, 200, { status: 'ok' });
       if (path === '/readyz') {
+        if (draining) return json(res, 503, { status: 'draining' });
         const [db, pubsub] = await Promise.all([
           readyPool.query('SELECT 1').then(() => true, () => false),
           readyBus.healthy(),
         ]);
-        const ok = db && pubsub;
-        return json(res, ok ? 200 : 503, { status: ok ? 'ready' : 'unavailable', postgres: db, pubsub: readyBus.kind === 'redis' ? pubsub : 'in-process' });
+        // Without Redis an instance still takes and persists edits and serves its own subscribers
+        // (others catch up from PostgreSQL later): degraded, but worth routing to. Without PostgreSQL
+        // it can acknowledge nothing.
+        const status = !db ? 'unavailable' : pubsub ? 'ready' : 'degraded';
+        return json(res, db ? 200 : 503, { status, postgres: db, pubsub: readyBus.kind === 'redis' ? pubsub : 'in-process' });
+      }
+      if (draining) {
+        // A request that arrives on a kept-alive connection after SIGTERM is new work: another instance takes it.
+        res.setHeader('connection', 'close');
+        return json(res, 503, { errors: [{ message: 'server is shutting down; retry on another instance', extensions: { code: ErrorCode.UNAVAILABLE } }] });
       }
       const length = Number(req.headers['content-length'] ?? 0);
       if (length > config.limits.maxBodyBytes) {
@@ -102,7 +124,7 @@ export function buildApp(config: Config, log: Logger = pino({ level: config.logL
       return yoga.requestListener(req, res);
     }
     http.keepAliveTimeout = 65_000;
-    ws = startWsServer({ server: http, yoga, log, maxPayload: config.limits.maxWsFrameBytes, allowedOrigins: config.corsOrigins });
+    ws = startWsServer({ server: http, yoga, log, maxPayload: config.limits.maxWsFrameBytes, allowedOrigins: config.corsOrigins, keepAliveMs: config.wsKeepAliveMs });
     await new Promise<void>((resolve, reject) => {
       http!.once('error', reject);
       http!.listen(config.port, config.host, () => resolve());
@@ -114,16 +136,20 @@ export function buildApp(config: Config, log: Logger = pino({ level: config.logL
   }
 
   async function stopAll() {
-    // Order matters: sockets first (no new work), then the documents flush, then jobs, pub/sub, pools, PostgreSQL.
-    await ws?.stop(1001, 'server stopping').catch((err) => log.warn({ err }, 'ws stop'));
-    if (http) {
-      const h = http;
-      await new Promise<void>((resolve) => {
-        h.close(() => resolve());
-        h.closeIdleConnections();
-        setTimeout(() => h.closeAllConnections(), 2_000).unref();
-      });
-    }
+    // Order matters: take no new work, let the requests in flight finish (their edits commit and are
+    // answered), flush every document, then tell WebSocket clients to reconnect elsewhere; then jobs,
+    // pub/sub, pools, PostgreSQL.
+    draining = true;
+    const closed = http ? new Promise<void>((resolve) => http!.close(() => resolve())) : Promise.resolve();
+    http?.closeIdleConnections();
+    await Promise.race([
+      inFlight === 0 ? Promise.resolve() : new Promise<void>((resolve) => idleWaiters.push(resolve)),
+      new Promise((resolve) => setTimeout(resolve, DRAIN_MS).unref()),
+    ]);
+    await documents?.drain().catch((err) => log.warn({ err }, 'documents drain'));
+    await ws?.stop(ServerCloseCode.ServiceRestart, 'server restarting; reconnect').catch((err) => log.warn({ err }, 'ws stop'));
+    http?.closeAllConnections();
+    await closed;
     await documents?.stop().catch((err) => log.warn({ err }, 'documents stop'));
     await runner?.stop().catch((err) => log.warn({ err }, 'worker stop'));
     await workerPool?.end().catch(() => undefined);

@@ -23,6 +23,8 @@ const ConfigSchema = z.object({
     .string()
     .default('')
     .transform((s) => s.split(',').map((o) => o.trim()).filter(Boolean)),
+  /** WebSocket keep-alive: ping every this many ms, and drop a client that does not answer within as long again (WS_KEEPALIVE_MS, default 12000). */
+  wsKeepAliveMs: z.coerce.number().int().positive().default(12_000),
   /** Session lifetime in seconds (SESSION_TTL_SECONDS, default 30 days). */
   sessionTtlSeconds: z.coerce.number().int().positive().default(30 * 24 * 3600),
   limits: z.object({
@@ -40,6 +42,10 @@ const ConfigSchema = z.object({
     maxPatchBytes: z.coerce.number().int().positive().default(4 * 1024 * 1024),
     /** Longest title in code points (MAX_TITLE_CHARS, default 500). */
     maxTitleChars: z.coerce.number().int().positive().default(500),
+    /** Events a subscriber may leave unread before it is told to resume (MAX_SUBSCRIBER_BUFFER_EVENTS, default 2000). */
+    maxSubscriberBufferEvents: z.coerce.number().int().positive().default(2_000),
+    /** Bytes of events a subscriber may leave unread before it is told to resume (MAX_SUBSCRIBER_BUFFER_BYTES, default 8 MiB). */
+    maxSubscriberBufferBytes: z.coerce.number().int().positive().default(8 * 1024 * 1024),
   }),
   collab: z.object({
     /** Evict a document with no activity and no subscribers after this many ms (DOC_IDLE_MS, default 60000). */
@@ -66,6 +72,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Deep
     runWorker: env.RUN_WORKER,
     corsOrigins: env.CORS_ORIGINS,
     sessionTtlSeconds: env.SESSION_TTL_SECONDS,
+    wsKeepAliveMs: env.WS_KEEPALIVE_MS,
     limits: {
       maxBodyBytes: env.MAX_BODY_BYTES,
       maxWsFrameBytes: env.MAX_WS_FRAME_BYTES,
@@ -74,6 +81,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Deep
       maxDocumentChars: env.MAX_DOCUMENT_CHARS,
       maxPatchBytes: env.MAX_PATCH_BYTES,
       maxTitleChars: env.MAX_TITLE_CHARS,
+      maxSubscriberBufferEvents: env.MAX_SUBSCRIBER_BUFFER_EVENTS,
+      maxSubscriberBufferBytes: env.MAX_SUBSCRIBER_BUFFER_BYTES,
     },
     collab: { idleMs: env.DOC_IDLE_MS, snapshotEveryOps: env.SNAPSHOT_EVERY_OPS, snapshotEveryEvents: env.SNAPSHOT_EVERY_EVENTS },
   };

@@ -43,11 +43,14 @@ export function findAppError(err: unknown): AppError | undefined {
 
 /** True when the error comes from PostgreSQL or Redis being unreachable: safe for the client to retry. */
 export function isUnavailable(err: unknown): boolean {
-  const e = err as { code?: string; message?: string } | undefined;
-  if (!e) return false;
-  const code = e.code ?? '';
-  return (
-    ['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', '57P01', '57P02', '57P03', '53300', '08006', '08003', '08001'].includes(code) ||
-    /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error|Connection is closed/i.test(e.message ?? '')
-  );
+  // Drizzle wraps driver errors (`cause`), graphql-js wraps resolver errors (`originalError`).
+  for (let e = err as Wrapped | undefined, i = 0; e && i < 5; e = e.cause ?? e.originalError, i++) {
+    const code = typeof e.code === 'string' ? e.code : '';
+    if (UNAVAILABLE_CODES.has(code) || UNAVAILABLE_MESSAGE.test(typeof e.message === 'string' ? e.message : '')) return true;
+  }
+  return false;
 }
+
+type Wrapped = { code?: unknown; message?: unknown; cause?: Wrapped; originalError?: Wrapped };
+const UNAVAILABLE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', '57P01', '57P02', '57P03', '53300', '08006', '08003', '08001']);
+const UNAVAILABLE_MESSAGE = /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error|Connection is closed/i;

@@ -1,7 +1,7 @@
 import { and, eq, gt, isNull, sql } from 'drizzle-orm';
 import type { Db } from '../db/client.js';
 import { sessions, users } from '../db/schema.js';
-import { AppError, ErrorCode } from '../errors.js';
+import { AppError, ErrorCode, isUnavailable } from '../errors.js';
 import { newSessionToken, tokenHash } from './tokens.js';
 
 export interface Viewer {
@@ -16,6 +16,13 @@ type Tx = Pick<Db, 'insert' | 'select' | 'update'>;
 
 const CACHE_MS = 5_000;
 const CACHE_MAX = 10_000;
+/** How long past its expiry a cached session is still trusted while PostgreSQL is unreachable. */
+const STALE_MS = 10 * 60_000;
+
+function requireViewer(viewer: Viewer | null): Viewer {
+  if (!viewer) throw new AppError(ErrorCode.UNAUTHENTICATED, 'the token is invalid, expired or revoked');
+  return viewer;
+}
 
 /**
  * Session tokens stored as hashes in PostgreSQL. Lookups are cached for a few seconds so an edit
@@ -49,17 +56,24 @@ export class Sessions {
     if (hit && hit.until > now) {
       viewer = hit.viewer;
     } else {
-      const [r] = await this.db
-        .select({ sessionId: sessions.id, userId: users.id, email: users.email, displayName: users.displayName })
-        .from(sessions)
-        .innerJoin(users, eq(users.id, sessions.userId))
-        .where(and(eq(sessions.tokenHash, tokenHash(token)), isNull(sessions.revokedAt), gt(sessions.expiresAt, sql`now()`)));
-      viewer = r ?? null;
+      let rows;
+      try {
+        rows = await this.db
+          .select({ sessionId: sessions.id, userId: users.id, email: users.email, displayName: users.displayName })
+          .from(sessions)
+          .innerJoin(users, eq(users.id, sessions.userId))
+          .where(and(eq(sessions.tokenHash, tokenHash(token)), isNull(sessions.revokedAt), gt(sessions.expiresAt, sql`now()`)));
+      } catch (err) {
+        // PostgreSQL unreachable: a session seen recently stays valid, so readers of resident
+        // documents keep working through the outage (nothing can be revoked meanwhile either).
+        if (isUnavailable(err) && hit && hit.until > now - STALE_MS) return requireViewer(hit.viewer);
+        throw err;
+      }
+      viewer = rows[0] ?? null;
       if (this.cache.size >= CACHE_MAX) this.cache.clear();
       this.cache.set(token, { viewer, until: now + CACHE_MS });
     }
-    if (!viewer) throw new AppError(ErrorCode.UNAUTHENTICATED, 'the token is invalid, expired or revoked');
-    return viewer;
+    return requireViewer(viewer);
   }
 
   /** Revokes one session. */

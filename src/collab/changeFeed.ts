@@ -14,6 +14,8 @@ export class ChangeFeed {
   private worker: Worker | null = null;
   private readonly listeners = new Map<string, FeedListener>();
   private stopping = false;
+  private readonly settling = new Map<number, () => void>();
+  private nextSettle = 1;
 
   constructor(private readonly log: Logger) {}
 
@@ -32,13 +34,20 @@ export class ChangeFeed {
         : `import(${JSON.stringify(entry)})`;
     const worker = new Worker(boot, { eval: true });
     this.worker = worker;
-    worker.on('message', (m: FromFeed) => this.listeners.get(m.feed)?.onMessage(m));
+    worker.on('message', (m: FromFeed) => {
+      if (m.t === 'settled') {
+        this.settling.get(m.id)?.();
+        this.settling.delete(m.id);
+      } else this.listeners.get(m.feed)?.onMessage(m);
+    });
     worker.on('error', (err) => this.log.error({ err }, 'change-feed thread failed'));
     // A thread that dies takes every feed with it: start a new one, and tell each document, which
     // reloads and moves its subscribers over (they resume from their last version, without a gap).
     worker.on('exit', (code) => {
       if (this.stopping || this.worker !== worker) return;
       this.log.error({ code }, 'change-feed thread exited; restarting it');
+      for (const resolve of this.settling.values()) resolve();
+      this.settling.clear();
       this.spawn();
       const lost = [...this.listeners];
       this.listeners.clear();
@@ -60,7 +69,19 @@ export class ChangeFeed {
     this.worker?.postMessage(m);
   }
 
+  /** Resolves once every event for what was sent before has been computed and handed to its documents. */
+  settle(): Promise<void> {
+    if (!this.worker) return Promise.resolve();
+    const id = this.nextSettle++;
+    return new Promise((resolve) => {
+      this.settling.set(id, resolve);
+      this.send({ t: 'settle', id });
+    });
+  }
+
   async stop(): Promise<void> {
+    for (const resolve of this.settling.values()) resolve();
+    this.settling.clear();
     this.stopping = true;
     const w = this.worker;
     this.worker = null;

@@ -12,8 +12,22 @@ export interface StreamFailure {
 
 export const isStreamFailure = (v: DocChange | StreamFailure): v is StreamFailure => 'failure' in v;
 
-/** Most undelivered events one subscriber may hold before it is told to resume from its last version. */
-export const MAX_BUFFERED_EVENTS = 2_000;
+/** How much one subscriber may have queued and not yet taken before it is told to resume. */
+export interface StreamBounds {
+  /** Most undelivered events. */
+  events: number;
+  /** Most undelivered bytes (an estimate: inserted text, patch and framing). */
+  bytes: number;
+}
+
+export const DEFAULT_STREAM_BOUNDS: StreamBounds = { events: 2_000, bytes: 8 * 1024 * 1024 };
+
+/** A cheap size estimate of an event as it will be sent. */
+function sizeOf(change: DocChange): number {
+  let n = 128 + change.patch.length;
+  for (const op of change.ops) n += 32 + ('text' in op ? op.text.length * 2 : 0);
+  return n;
+}
 
 /**
  * A subscriber's ordered, bounded event queue, consumed as an async iterator. A consumer that falls
@@ -21,6 +35,7 @@ export const MAX_BUFFERED_EVENTS = 2_000;
  */
 export class ChangeStream implements AsyncIterableIterator<DocChange | StreamFailure> {
   private readonly buffer: DocChange[] = [];
+  private bufferedBytes = 0;
   private waiter: ((r: IteratorResult<DocChange | StreamFailure>) => void) | null = null;
   private error: unknown = null;
   private done = false;
@@ -34,6 +49,7 @@ export class ChangeStream implements AsyncIterableIterator<DocChange | StreamFai
     since: RemoteVersion | null,
     /** Whether the subscriber selected `patch` (computing it costs a history walk). */
     readonly wantsPatch = true,
+    private readonly bounds: StreamBounds = DEFAULT_STREAM_BOUNDS,
     /** Removes the stream from whichever document it is attached to. */
     public onClose: (s: ChangeStream) => void = () => undefined,
   ) {
@@ -51,12 +67,18 @@ export class ChangeStream implements AsyncIterableIterator<DocChange | StreamFai
       w({ value: change, done: false });
       return;
     }
-    if (this.buffer.length >= MAX_BUFFERED_EVENTS) {
+    const size = sizeOf(change);
+    // (One event alone always fits: a catch-up from an old `since` may be large.)
+    if (this.buffer.length >= this.bounds.events || (this.buffer.length > 0 && this.bufferedBytes + size > this.bounds.bytes)) {
+      // The consumer stopped reading (or reads slower than the document changes): drop what it has
+      // not taken, so its memory is bounded, and tell it where to resume.
       this.buffer.length = 0;
+      this.bufferedBytes = 0;
       this.fail(new AppError(ErrorCode.UNAVAILABLE, 'subscriber fell too far behind; resubscribe with since = the last version received', { resumeFrom: this.lastDelivered }));
       return;
     }
     this.buffer.push(change);
+    this.bufferedBytes += size;
   }
 
   /** Ends the stream with an error after the events already buffered. */
@@ -72,6 +94,11 @@ export class ChangeStream implements AsyncIterableIterator<DocChange | StreamFai
     }
   }
 
+  /** Events queued and not yet taken by the consumer. */
+  get pending(): number {
+    return this.buffer.length;
+  }
+
   get closed(): boolean {
     return this.done;
   }
@@ -79,6 +106,7 @@ export class ChangeStream implements AsyncIterableIterator<DocChange | StreamFai
   async next(): Promise<IteratorResult<DocChange | StreamFailure>> {
     const head = this.buffer.shift();
     if (head) {
+      this.bufferedBytes = this.buffer.length === 0 ? 0 : this.bufferedBytes - sizeOf(head);
       this.lastDelivered = head.version;
       return { value: head, done: false };
     }
@@ -107,6 +135,7 @@ export class ChangeStream implements AsyncIterableIterator<DocChange | StreamFai
     if (this.done) return;
     this.done = true;
     this.buffer.length = 0;
+    this.bufferedBytes = 0;
     if (this.waiter) {
       const w = this.waiter;
       this.waiter = null;

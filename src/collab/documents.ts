@@ -6,6 +6,7 @@ import type { Bus } from '../realtime/bus.js';
 import type { Topics, WireEntry } from '../realtime/topics.js';
 import type { LogEntry } from '../crdt/replica.js';
 import { ChangeFeed } from './changeFeed.js';
+import type { StreamBounds } from './changeStream.js';
 import { Committer } from './committer.js';
 import { LiveDocument, type LiveDocumentDeps } from './liveDocument.js';
 
@@ -14,6 +15,7 @@ export interface DocumentsOptions {
   bus: Bus;
   log: Logger;
   limits: ReplicaLimits;
+  streamBounds: StreamBounds;
   /** This instance's id: messages it sent itself are ignored. */
   instanceId: string;
   idleMs: number;
@@ -22,6 +24,8 @@ export interface DocumentsOptions {
 
 /** How often resident documents are checked against PostgreSQL for rows a lost message would have carried. */
 const RESYNC_MS = 2_000;
+/** Longest wait between attempts to reload a document while PostgreSQL is unreachable. */
+const MAX_RELOAD_DELAY_MS = 2_000;
 
 /**
  * The resident documents of this instance: loads on demand (concurrent loads share one), routes
@@ -32,6 +36,8 @@ export class Documents {
   private readonly loading = new Map<string, Promise<LiveDocument | null>>();
   /** Messages that arrived while a document was loading, replayed once it is resident. */
   private readonly early = new Map<string, Topics['doc.ops'][]>();
+  /** Documents whose replica is being replaced while the old one serves reads. */
+  private readonly reloading = new Set<string>();
   private readonly committer: Committer;
   private readonly feed: ChangeFeed;
   private readonly deps: LiveDocumentDeps;
@@ -48,9 +54,10 @@ export class Documents {
       committer: this.committer,
       feed: this.feed,
       limits: opts.limits,
+      streamBounds: opts.streamBounds,
       log: opts.log,
       announce: (documentId, fromOrder, toOrder, entries) => this.announce(documentId, fromOrder, toOrder, entries),
-      onLost: (doc, reason) => this.replace(doc, reason),
+      onLost: (doc, reason, readable) => (readable ? this.reload(doc, reason) : this.replace(doc, reason)),
     };
   }
 
@@ -64,6 +71,20 @@ export class Documents {
       this.resyncTimer = setInterval(() => void this.resync(), RESYNC_MS);
       this.resyncTimer.unref();
     }
+  }
+
+  /**
+   * Resolves when every resident document's queued work is committed and answered, and its events
+   * are in its subscribers' streams.
+   */
+  async drain(): Promise<void> {
+    await Promise.allSettled([...this.loading.values()]);
+    await Promise.all([...this.resident.values()].map((d) => d.drain()));
+    await this.committer.idle();
+    await this.feed.settle();
+    // Subscribers that are reading take their last events; one that is not is not waited for long.
+    for (let i = 0; i < 100 && [...this.resident.values()].some((d) => d.pendingEvents() > 0); i++) await new Promise((r) => setTimeout(r, 10));
+    await new Promise((r) => setImmediate(r));
   }
 
   /** Finishes queued work, ends subscriptions and frees every replica. */
@@ -119,7 +140,8 @@ export class Documents {
   private onRemote(m: Topics['doc.ops']): void {
     if (m.origin === this.opts.instanceId) return;
     const doc = this.resident.get(m.documentId);
-    if (doc) doc.remote(m.fromOrder, m.toOrder, m.entries.map(fromWire));
+    if (this.reloading.has(m.documentId)) this.early.get(m.documentId)?.push(m);
+    else if (doc) doc.remote(m.fromOrder, m.toOrder, m.entries.map(fromWire));
     else this.early.get(m.documentId)?.push(m);
   }
 
@@ -155,6 +177,51 @@ export class Documents {
         const e = err instanceof AppError ? err : new AppError(ErrorCode.UNAVAILABLE, 'document is reloading; resubscribe with your last version');
         for (const s of streams) s.fail(e);
       });
+  }
+
+  /**
+   * A commit failed (PostgreSQL unreachable): the replica may hold operations that are not durable, so
+   * it takes no more edits, but its committed text and its subscribers are sound. It stays resident for
+   * readers while a fresh replica is loaded (retrying until PostgreSQL is back); then its subscribers
+   * move over, each from the last version it was sent.
+   */
+  private reload(doc: LiveDocument, reason: unknown): void {
+    this.opts.log.warn({ documentId: doc.id, reason: String((reason as Error)?.message ?? reason) }, 'commit failed; serving reads while reloading from storage');
+    const id = doc.id;
+    this.reloading.add(id);
+    this.early.set(id, []);
+    const attempt = async (delay: number): Promise<void> => {
+      if (this.stopped || this.resident.get(id) !== doc) return this.endReload(id);
+      try {
+        const fresh = await LiveDocument.load(id, this.deps);
+        if (this.stopped || this.resident.get(id) !== doc) {
+          fresh?.dispose();
+          return this.endReload(id);
+        }
+        const streams = doc.detachStreams();
+        doc.dispose();
+        if (!fresh) {
+          this.resident.delete(id);
+          for (const s of streams) s.fail(new AppError(ErrorCode.NOT_FOUND, 'document not found'));
+          return this.endReload(id);
+        }
+        this.resident.set(id, fresh);
+        for (const m of this.early.get(id) ?? []) fresh.remote(m.fromOrder, m.toOrder, m.entries.map(fromWire));
+        this.endReload(id);
+        this.opts.log.info({ documentId: id }, 'document reloaded from storage');
+        for (const s of streams) await fresh.adopt(s).catch((err) => s.fail(err));
+      } catch (err) {
+        this.opts.log.debug({ documentId: id, err: String(err) }, 'reload failed; retrying');
+        await new Promise((r) => setTimeout(r, delay).unref());
+        return attempt(Math.min(delay * 2, MAX_RELOAD_DELAY_MS));
+      }
+    };
+    void attempt(100);
+  }
+
+  private endReload(id: string): void {
+    this.reloading.delete(id);
+    if (!this.loading.has(id)) this.early.delete(id);
   }
 
   /**

@@ -6,7 +6,7 @@ import { EngineFailure, UnknownVersionError, type EditResult, type Frontier, typ
 import type { RemoteVersion } from '../crdt/version.js';
 import { AppError, ErrorCode, isKnownCode } from '../errors.js';
 import type { ChangeFeed, FeedListener } from './changeFeed.js';
-import { ChangeStream } from './changeStream.js';
+import { ChangeStream, type StreamBounds } from './changeStream.js';
 import type { Committer, OpRow } from './committer.js';
 import { buildReplica, readHistory, readOperations, rowToEntry } from './storage.js';
 
@@ -15,11 +15,16 @@ export interface LiveDocumentDeps {
   committer: Committer;
   feed: ChangeFeed;
   limits: ReplicaLimits;
+  /** How far each subscriber may fall behind before it is told to resume. */
+  streamBounds: StreamBounds;
   log: Logger;
   /** Called after a batch of rows committed, to tell other instances. Never throws. */
   announce(documentId: string, fromOrder: number, toOrder: number, entries: LogEntry[]): void;
-  /** Called when the replica is lost (engine failure, failed commit): the manager reloads it. */
-  onLost(doc: LiveDocument, reason: unknown): void;
+  /**
+   * Called when the replica is lost: the manager reloads it. `readable` when only the commit failed
+   * (PostgreSQL down): the committed text is intact and may still be served until the reload succeeds.
+   */
+  onLost(doc: LiveDocument, reason: unknown, readable: boolean): void;
 }
 
 export interface DocumentMeta {
@@ -66,6 +71,8 @@ export class LiveDocument implements FeedListener {
    */
   private feedBacklog: { snapshot: Uint8Array | null; entries: LogEntry[] } | null;
   private lost = false;
+  /** Lost because a commit failed, not the engine: the committed text and the feed are still sound. */
+  private readable = false;
   lastActive = Date.now();
 
   private constructor(
@@ -137,12 +144,14 @@ export class LiveDocument implements FeedListener {
 
   /** Applies a positional edit; resolves once its operations are committed. */
   async edit(userId: string, agent: string, seq: number, parents: RemoteVersion, ops: TextOp[]): Promise<EditResult> {
+    this.requireAccepting();
     await this.requireAgent(userId, agent);
     return new Promise((resolve, reject) => this.enqueue({ kind: 'edit', userId, agent, seq, parents, ops, resolve, reject }));
   }
 
   /** Merges a patch of the caller's operations; resolves once they are committed. */
   async patch(userId: string, bytes: Uint8Array): Promise<EditResult> {
+    this.requireAccepting();
     await this.loadAgentsOf(userId);
     return new Promise((resolve, reject) => this.enqueue({ kind: 'patch', userId, bytes, resolve, reject }));
   }
@@ -163,7 +172,7 @@ export class LiveDocument implements FeedListener {
    * event taking `since` to the current version, then every later event, with no gap.
    */
   async subscribe(userId: string, since: RemoteVersion | null, wantsPatch = true): Promise<ChangeStream> {
-    const stream = new ChangeStream(userId, since, wantsPatch);
+    const stream = new ChangeStream(userId, since, wantsPatch, this.deps.streamBounds);
     await this.adopt(stream);
     return stream;
   }
@@ -171,7 +180,7 @@ export class LiveDocument implements FeedListener {
   /** Attaches a stream (new, or carried over from a lost replica) at its last queued version. */
   adopt(stream: ChangeStream): Promise<void> {
     this.touch();
-    if (this.lost) return Promise.reject(new AppError(ErrorCode.UNAVAILABLE, 'document is reloading; resubscribe'));
+    if (this.lost && !this.readable) return Promise.reject(new AppError(ErrorCode.UNAVAILABLE, 'document is reloading; resubscribe'));
     const id = this.nextStreamId++;
     this.loadFeed();
     return new Promise((resolve, reject) => {
@@ -213,6 +222,18 @@ export class LiveDocument implements FeedListener {
     }
   }
 
+  /** Open subscriptions on this loaded copy. */
+  get subscriberCount(): number {
+    return this.streams.size;
+  }
+
+  /** Events queued in this document's streams and not yet taken by their consumers. */
+  pendingEvents(): number {
+    let n = 0;
+    for (const s of this.streams.values()) n += s.pending;
+    return n;
+  }
+
   /** Streams to move to a reloaded replica after this one was lost. */
   detachStreams(): ChangeStream[] {
     const list = [...this.streams.values(), ...[...this.attaching.values()].map((a) => a.stream)];
@@ -237,6 +258,7 @@ export class LiveDocument implements FeedListener {
   /** Frees the replica. The document must not be used afterwards. */
   dispose(): void {
     this.lost = true;
+    this.readable = false;
     const err = new AppError(ErrorCode.UNAVAILABLE, 'document was unloaded; retry');
     for (const w of this.queue.splice(0)) if (w.kind !== 'remote') w.reject(err);
     for (const a of this.attaching.values()) a.reject(err);
@@ -252,6 +274,11 @@ export class LiveDocument implements FeedListener {
     this.feedBacklog = null;
     this.deps.feed.register(this.feedId, this);
     this.deps.feed.send({ t: 'load', feed: this.feedId, documentId: this.id, snapshot: backlog.snapshot, entries: backlog.entries });
+  }
+
+  /** Fails fast while the replica is being replaced (PostgreSQL down, say): never queue behind it. */
+  private requireAccepting(): void {
+    if (this.lost) throw new AppError(ErrorCode.UNAVAILABLE, 'the document cannot take edits right now (storage unavailable); retry');
   }
 
   private touch(): void {
@@ -284,14 +311,21 @@ export class LiveDocument implements FeedListener {
     }
   }
 
-  private fail(batch: Work[], err: unknown): void {
+  private fail(batch: Work[], err: unknown, readable = false): void {
     const clientErr = err instanceof AppError ? err : new AppError(ErrorCode.UNAVAILABLE, 'the edit could not be applied; retry');
     for (const w of batch) if (w.kind !== 'remote') w.reject(clientErr);
+    this.outbox = [];
     if (!this.lost) {
       this.lost = true;
+      this.readable = readable;
       for (const w of this.queue.splice(0)) if (w.kind !== 'remote') w.reject(clientErr);
-      this.deps.onLost(this, err);
+      this.deps.onLost(this, err, readable);
     }
+  }
+
+  /** False once the replica was lost: it takes no more edits (reads of committed text may go on). */
+  get accepting(): boolean {
+    return !this.lost;
   }
 
   private async process(batch: Work[]): Promise<void> {
@@ -324,7 +358,7 @@ export class LiveDocument implements FeedListener {
         // writers may retry: a retry of an edit that did commit (elsewhere) is answered as a duplicate.
         const clientErr = err instanceof AppError ? err : new AppError(ErrorCode.UNAVAILABLE, 'the edit could not be committed; retry it');
         for (const a of accepted) a.w.reject(clientErr);
-        this.fail([], err);
+        this.fail([], err, true);
         return;
       }
       this.markApplied(committed.firstOrder, committed.lastOrder);

@@ -18,11 +18,14 @@ export type ToFeed =
   | { t: 'flush'; feed: string }
   | { t: 'attach'; feed: string; stream: number; since: RemoteVersion | null; wantsPatch: boolean }
   | { t: 'detach'; feed: string; stream: number; wantsPatch: boolean }
-  | { t: 'unload'; feed: string };
+  | { t: 'unload'; feed: string }
+  /** Emit every pending event now, then answer `settled`: everything sent before has gone out. */
+  | { t: 'settle'; id: number };
 
 /** Messages from the change-feed thread. */
 export type FromFeed =
   | { t: 'change'; feed: string; change: FeedChange }
   | { t: 'attached'; feed: string; stream: number; change: FeedChange | null }
   | { t: 'attachFailed'; feed: string; stream: number; code: string; message: string }
-  | { t: 'failed'; feed: string; message: string };
+  | { t: 'failed'; feed: string; message: string }
+  | { t: 'settled'; id: number };

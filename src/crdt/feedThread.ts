@@ -138,6 +138,10 @@ function handle(m: ToFeed) {
       feed.streams = Math.max(0, feed.streams - 1);
       return;
     }
+    case 'settle': {
+      if (scheduled) runFlushes();
+      return post({ t: 'settled', id: m.id });
+    }
     case 'unload': {
       feeds.get(m.feed)?.replica.free();
       feeds.delete(m.feed);

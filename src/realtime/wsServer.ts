@@ -15,6 +15,8 @@ export interface WsServerOptions {
   log: Logger;
   maxPayload: number;
   allowedOrigins: string[];
+  /** Ping interval; a client silent for as long again is dropped (its subscriptions end). */
+  keepAliveMs: number;
 }
 
 export interface WsServer {
@@ -24,7 +26,7 @@ export interface WsServer {
 }
 
 /** graphql-ws (graphql-transport-ws) on /graphql, executing through Yoga's plugin pipeline. */
-export function startWsServer({ server, yoga, log, maxPayload, allowedOrigins }: WsServerOptions): WsServer {
+export function startWsServer({ server, yoga, log, maxPayload, allowedOrigins, keepAliveMs }: WsServerOptions): WsServer {
   const wss = new WebSocketServer({
     server,
     path: yoga.graphqlEndpoint,
@@ -68,6 +70,7 @@ export function startWsServer({ server, yoga, log, maxPayload, allowedOrigins }:
       onError: (_ctx, _id, _payload, errors) => errors.map((e) => normalizeError(e, log).toJSON()),
     },
     wss,
+    keepAliveMs,
   );
   wss.on('error', (err) => log.warn({ err }, 'websocket server error'));
   return {

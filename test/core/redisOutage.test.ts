@@ -52,6 +52,10 @@ describe('a Redis outage between two instances', () => {
         expect(r.errors).toBeUndefined();
         parents = r.data.editDocument.version;
       }
+      // Degraded, not down: the instance still takes edits, so it stays in rotation.
+      const ready = await fetch(a.url.replace('/graphql', '/readyz'));
+      expect(ready.status).toBe(200);
+      expect(await ready.json()).toMatchObject({ status: 'degraded', postgres: true, pubsub: false });
       // Still down: B's subscriber catches up from PostgreSQL.
       await sub.until(() => replay('', sub.events) === 'start01234', 10_000);
       // And B accepts an edit against A's latest version.
@@ -74,6 +78,7 @@ describe('a Redis outage between two instances', () => {
         expect(text).toBe(expected);
       }
       await sub.until(() => replay('', sub.events) === expected, 10_000);
+      expect(await (await fetch(a.url.replace('/graphql', '/readyz'))).json()).toMatchObject({ status: 'ready', pubsub: true });
       sub.dispose();
       await ws.dispose();
     } finally {

@@ -1,4 +1,3 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -6,6 +5,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { content, edit, newDocument, newUser } from '../helpers/client.js';
 import { freshDatabase } from '../helpers/db.js';
 import { freePort } from '../helpers/net.js';
+import { killServer, spawnServer, waitReady } from '../helpers/process.js';
 import { startServer } from '../helpers/server.js';
 
 function isAlive(pid: number) {
@@ -15,28 +15,6 @@ function isAlive(pid: number) {
   } catch {
     return false;
   }
-}
-
-/** Runs `npm start`'s entry point as a real process on the embedded default. */
-function spawnServer(env: Record<string, string>): ChildProcess {
-  return spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
-    env: { ...process.env, DATABASE_URL: '', REDIS_URL: '', LOG_LEVEL: 'warn', ...env },
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
-}
-
-async function waitReady(port: number, ms = 60_000) {
-  const deadline = Date.now() + ms;
-  while (Date.now() < deadline) {
-    try {
-      const r = await fetch(`http://127.0.0.1:${port}/readyz`);
-      if (r.status === 200) return;
-    } catch {
-      // not listening yet
-    }
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  throw new Error('server did not become ready');
 }
 
 const dirs: string[] = [];
@@ -64,10 +42,10 @@ describe('restarts lose nothing acknowledged', () => {
     chmodSync(dataDir, 0o755); // the embedded PostgreSQL runs as the postgres user
     dirs.push(dataDir);
     const [port, pgPort] = [await freePort(), await freePort()];
-    const env = { PORT: String(port), DATA_DIR: dataDir, EMBEDDED_PG_PORT: String(pgPort), RUN_WORKER: 'false' };
+    const env = { DATA_DIR: dataDir, EMBEDDED_PG_PORT: String(pgPort) };
     const url = `http://127.0.0.1:${port}/graphql`;
 
-    const one = spawnServer(env);
+    const one = spawnServer(port, env);
     await waitReady(port);
     const { token } = await newUser(url);
     const doc = await newDocument(url, token, '');
@@ -77,21 +55,19 @@ describe('restarts lose nothing acknowledged', () => {
       expect(r.errors).toBeUndefined();
       parents = r.data.editDocument.version;
     }
-    one.kill('SIGKILL');
-    await new Promise((r) => one.once('exit', r));
+    await killServer(one);
     const pidFile = path.join(dataDir, 'pg', 'postmaster.pid');
     expect(existsSync(pidFile)).toBe(true);
     const orphan = Number(readFileSync(pidFile, 'utf8').split('\n')[0]);
 
-    const two = spawnServer(env);
+    const two = spawnServer(port, env);
     try {
       await waitReady(port);
       const c = await content(url, token, doc.id);
       expect(c.content).toBe('012345678901234567890123456789');
       expect(c.version).toEqual(parents);
     } finally {
-      two.kill('SIGTERM');
-      await new Promise((r) => two.once('exit', r));
+      await killServer(two, 'SIGTERM');
     }
     expect(isAlive(orphan)).toBe(false);
     // A clean stop also stops the embedded PostgreSQL.

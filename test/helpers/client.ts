@@ -141,7 +141,12 @@ export function replay(start: string, changes: Change[]): string {
   let chars = Array.from(start);
   for (const c of changes) {
     for (const op of c.ops) {
-      if (op.__typename === 'InsertOp') chars.splice(op.pos, 0, ...Array.from(op.text));
+      if (op.__typename === 'InsertOp') {
+        const text = Array.from(op.text);
+        // (Spreading a long text into splice's arguments would overflow the stack.)
+        if (text.length < 10_000) chars.splice(op.pos, 0, ...text);
+        else chars = chars.slice(0, op.pos).concat(text, chars.slice(op.pos));
+      }
       else chars.splice(op.pos, op.len);
     }
   }

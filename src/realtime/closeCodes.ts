@@ -1,0 +1,11 @@
+/**
+ * WebSocket close codes this server sends besides graphql-ws's own `CloseCode` (defined once, here).
+ * graphql-ws clients reconnect after each of them; a client then resubscribes with `since` = the last
+ * version it received and misses nothing.
+ */
+export const ServerCloseCode = {
+  /** RFC 6455 "Service Restart": this instance is shutting down; reconnect (to any instance). */
+  ServiceRestart: 1012,
+  /** The client stopped reading and its socket's send buffer passed the limit; reconnect and resume. */
+  ConsumerTooSlow: 4008,
+} as const;
