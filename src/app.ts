@@ -6,6 +6,8 @@ import type pg from 'pg';
 import { pino, type Logger } from 'pino';
 import { Sessions } from './auth/sessions.js';
 import { Documents } from './collab/documents.js';
+import { Presence } from './collab/presence.js';
+import { createRedisPresenceStore, memoryPresenceStore, type PresenceStore } from './collab/presenceStore.js';
 import type { Config } from './config.js';
 import type { Services } from './context.js';
 import { createDb, createPool, migrateDb } from './db/client.js';
@@ -40,6 +42,8 @@ export function buildApp(config: Config, log: Logger = pino({ level: config.logL
   let workerPool: pg.Pool | null = null;
   let bus: Bus | null = null;
   let documents: Documents | null = null;
+  let presence: Presence | null = null;
+  let presenceStore: PresenceStore | null = null;
   let runner: Runner | null = null;
   let http: Server | null = null;
   let ws: WsServer | null = null;
@@ -67,8 +71,11 @@ export function buildApp(config: Config, log: Logger = pino({ level: config.logL
       snapshotEvery: { ops: config.collab.snapshotEveryOps, events: config.collab.snapshotEveryEvents },
     });
     await documents.start();
+    presenceStore = config.redisUrl ? createRedisPresenceStore(config.redisUrl, log, `cowrite-${instanceId}`) : memoryPresenceStore;
+    presence = new Presence({ bus, store: presenceStore, documents, log, instanceId, ...config.presence });
+    await presence.start();
     const db = createDb(pool);
-    services = { config, log, pool, db, sessions: new Sessions(db, config.sessionTtlSeconds), documents };
+    services = { config, log, pool, db, sessions: new Sessions(db, config.sessionTtlSeconds), documents, presence };
     if (config.runWorker) {
       workerPool = createPool(url, log, 4, `cowrite-worker-${instanceId}`);
       runner = await startWorker(workerPool, log);
@@ -147,12 +154,14 @@ export function buildApp(config: Config, log: Logger = pino({ level: config.logL
       new Promise((resolve) => setTimeout(resolve, DRAIN_MS).unref()),
     ]);
     await documents?.drain().catch((err) => log.warn({ err }, 'documents drain'));
+    await presence?.stop().catch((err) => log.warn({ err }, 'presence stop'));
     await ws?.stop(ServerCloseCode.ServiceRestart, 'server restarting; reconnect').catch((err) => log.warn({ err }, 'ws stop'));
     http?.closeAllConnections();
     await closed;
     await documents?.stop().catch((err) => log.warn({ err }, 'documents stop'));
     await runner?.stop().catch((err) => log.warn({ err }, 'worker stop'));
     await workerPool?.end().catch(() => undefined);
+    await presenceStore?.stop().catch(() => undefined);
     await bus?.stop().catch(() => undefined);
     await pool?.end().catch(() => undefined);
     await embedded?.stop().catch((err) => log.warn({ err }, 'embedded postgres stop'));

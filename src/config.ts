@@ -23,8 +23,16 @@ const ConfigSchema = z.object({
     .string()
     .default('')
     .transform((s) => s.split(',').map((o) => o.trim()).filter(Boolean)),
-  /** WebSocket keep-alive: ping every this many ms, and drop a client that does not answer within as long again (WS_KEEPALIVE_MS, default 12000). */
-  wsKeepAliveMs: z.coerce.number().int().positive().default(12_000),
+  /** WebSocket keep-alive: ping every this many ms, and drop a client that does not answer within as long again (WS_KEEPALIVE_MS, default 5000). */
+  wsKeepAliveMs: z.coerce.number().int().positive().default(5_000),
+  presence: z.object({
+    /** A participant nobody renews for this long leaves (PRESENCE_TTL_MS, default 8000). */
+    ttlMs: z.coerce.number().int().positive().default(8_000),
+    /** Presence changes are coalesced and sent at most this often per document (PRESENCE_TICK_MS, default 100). */
+    tickMs: z.coerce.number().int().positive().default(100),
+    /** A participant with no update for this long shows as IDLE (PRESENCE_IDLE_MS, default 60000). */
+    idleMs: z.coerce.number().int().positive().default(60_000),
+  }),
   /** Session lifetime in seconds (SESSION_TTL_SECONDS, default 30 days). */
   sessionTtlSeconds: z.coerce.number().int().positive().default(30 * 24 * 3600),
   limits: z.object({
@@ -73,6 +81,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Deep
     corsOrigins: env.CORS_ORIGINS,
     sessionTtlSeconds: env.SESSION_TTL_SECONDS,
     wsKeepAliveMs: env.WS_KEEPALIVE_MS,
+    presence: { ttlMs: env.PRESENCE_TTL_MS, tickMs: env.PRESENCE_TICK_MS, idleMs: env.PRESENCE_IDLE_MS },
     limits: {
       maxBodyBytes: env.MAX_BODY_BYTES,
       maxWsFrameBytes: env.MAX_WS_FRAME_BYTES,

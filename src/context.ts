@@ -2,6 +2,7 @@ import type pg from 'pg';
 import type { Logger } from 'pino';
 import type { Sessions, Viewer } from './auth/sessions.js';
 import type { Documents } from './collab/documents.js';
+import type { Presence } from './collab/presence.js';
 import type { Config } from './config.js';
 import type { Db } from './db/client.js';
 
@@ -13,6 +14,7 @@ export interface Services {
   db: Db;
   sessions: Sessions;
   documents: Documents;
+  presence: Presence;
 }
 
 /** Per-request (or per-WebSocket-connection) GraphQL context. */

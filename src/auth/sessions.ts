@@ -30,6 +30,8 @@ function requireViewer(viewer: Viewer | null): Viewer {
  */
 export class Sessions {
   private readonly cache = new Map<string, { viewer: Viewer | null; until: number }>();
+  /** Lookups in flight, so a burst of requests with one token after its entry expired costs one query. */
+  private readonly inflight = new Map<string, Promise<Viewer | null>>();
 
   constructor(
     private readonly db: Db,
@@ -56,24 +58,34 @@ export class Sessions {
     if (hit && hit.until > now) {
       viewer = hit.viewer;
     } else {
-      let rows;
-      try {
-        rows = await this.db
-          .select({ sessionId: sessions.id, userId: users.id, email: users.email, displayName: users.displayName })
-          .from(sessions)
-          .innerJoin(users, eq(users.id, sessions.userId))
-          .where(and(eq(sessions.tokenHash, tokenHash(token)), isNull(sessions.revokedAt), gt(sessions.expiresAt, sql`now()`)));
-      } catch (err) {
-        // PostgreSQL unreachable: a session seen recently stays valid, so readers of resident
-        // documents keep working through the outage (nothing can be revoked meanwhile either).
-        if (isUnavailable(err) && hit && hit.until > now - STALE_MS) return requireViewer(hit.viewer);
-        throw err;
+      let p = this.inflight.get(token);
+      if (!p) {
+        p = this.lookup(token, hit, now).finally(() => this.inflight.delete(token));
+        this.inflight.set(token, p);
       }
-      viewer = rows[0] ?? null;
-      if (this.cache.size >= CACHE_MAX) this.cache.clear();
-      this.cache.set(token, { viewer, until: now + CACHE_MS });
+      viewer = await p;
     }
     return requireViewer(viewer);
+  }
+
+  private async lookup(token: string, hit: { viewer: Viewer | null; until: number } | undefined, now: number): Promise<Viewer | null> {
+    let rows;
+    try {
+      rows = await this.db
+        .select({ sessionId: sessions.id, userId: users.id, email: users.email, displayName: users.displayName })
+        .from(sessions)
+        .innerJoin(users, eq(users.id, sessions.userId))
+        .where(and(eq(sessions.tokenHash, tokenHash(token)), isNull(sessions.revokedAt), gt(sessions.expiresAt, sql`now()`)));
+    } catch (err) {
+      // PostgreSQL unreachable: a session seen recently stays valid, so readers of resident
+      // documents keep working through the outage (nothing can be revoked meanwhile either).
+      if (isUnavailable(err) && hit && hit.until > now - STALE_MS) return hit.viewer;
+      throw err;
+    }
+    const viewer = rows[0] ?? null;
+    if (this.cache.size >= CACHE_MAX) this.cache.clear();
+    this.cache.set(token, { viewer, until: now + CACHE_MS });
+    return viewer;
   }
 
   /** Revokes one session. */

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type pg from 'pg';
 import type { Logger } from 'pino';
+import { transformPositions } from '../crdt/cursor.js';
 import type { FromFeed } from '../crdt/feedProtocol.js';
 import { EngineFailure, UnknownVersionError, type EditResult, type Frontier, type LogEntry, type Replica, type ReplicaLimits, type TextOp } from '../crdt/replica.js';
 import type { RemoteVersion } from '../crdt/version.js';
@@ -74,6 +75,8 @@ export class LiveDocument implements FeedListener {
   /** Lost because a commit failed, not the engine: the committed text and the feed are still sound. */
   private readable = false;
   lastActive = Date.now();
+  /** Other users of this loaded copy that keep it resident (presence subscriptions). */
+  private holds = 0;
 
   private constructor(
     readonly meta: DocumentMeta,
@@ -132,6 +135,40 @@ export class LiveDocument implements FeedListener {
     return { content: this.content(), version: this.version() };
   }
 
+  /**
+   * Checks cursor positions against the text at `version` (null: the last committed version) and
+   * returns that version. UNKNOWN_VERSION or BAD_USER_INPUT when they do not fit.
+   */
+  cursorVersion(version: RemoteVersion | null, positions: number[]): RemoteVersion {
+    const f = version === null ? this.committed : this.replica.resolve(version, 'version');
+    const len = this.replica.lengthAt(f);
+    for (const p of positions) {
+      if (p < 0 || p > len) throw new AppError(ErrorCode.BAD_USER_INPUT, `cursor position ${p} is outside the text (length ${len})`, { field: 'cursor', max: len });
+    }
+    return this.replica.toRemote(f);
+  }
+
+  /**
+   * Positions given at `from`, moved through every later committed edit to the last committed
+   * version (so they stay on the same characters). Null when that cannot be done now: `from` is not
+   * known here yet, or an edit is being committed.
+   */
+  rebase(from: RemoteVersion, positions: number[]): { version: RemoteVersion; positions: number[] } | null {
+    if (this.lost) return null;
+    let f: Frontier;
+    try {
+      f = this.replica.resolve(from, 'version');
+    } catch {
+      return null;
+    }
+    const committed = this.committed;
+    if (this.replica.descends(f, committed)) return this.replica.descends(committed, f) ? { version: this.version(), positions } : null;
+    // changesSince runs to the replica's own frontier, which runs ahead of `committed` during a commit.
+    const head = this.replica.frontier();
+    if (!this.replica.descends(committed, head) || !this.replica.descends(committed, f)) return null;
+    return { version: this.version(), positions: transformPositions(positions, this.replica.changesSince(f)) };
+  }
+
   /** Records an agent issued to a user (joinDocument on this instance). */
   noteAgent(agent: string, userId: string): void {
     this.agents.set(agent, userId);
@@ -139,7 +176,19 @@ export class LiveDocument implements FeedListener {
 
   /** True when the document can be evicted: nothing queued, running or subscribed, idle long enough. */
   isIdle(now: number, idleMs: number): boolean {
-    return !this.running && this.queue.length === 0 && this.streams.size === 0 && this.attaching.size === 0 && now - this.lastActive >= idleMs;
+    return !this.running && this.queue.length === 0 && this.streams.size === 0 && this.attaching.size === 0 && this.holds === 0 && now - this.lastActive >= idleMs;
+  }
+
+  /** Keeps the document resident until the returned function is called. */
+  hold(): () => void {
+    this.holds++;
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      this.holds--;
+      this.touch();
+    };
   }
 
   /** Applies a positional edit; resolves once its operations are committed. */
@@ -449,7 +498,8 @@ export class LiveDocument implements FeedListener {
     while (this.appliedAbove.delete(this.appliedThrough + 1)) this.appliedThrough++;
   }
 
-  private async requireAgent(userId: string, agent: string): Promise<void> {
+  /** FORBIDDEN unless `agent` was issued to `userId` for this document. */
+  async requireAgent(userId: string, agent: string): Promise<void> {
     let owner = this.agents.get(agent);
     if (owner === undefined) {
       const res = await this.deps.pool.query<{ user_id: string }>('SELECT user_id FROM document_agents WHERE document_id = $1 AND agent = $2', [this.id, agent]);

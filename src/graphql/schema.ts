@@ -5,5 +5,6 @@ import './types/auth.js';
 import './types/document.js';
 import './types/edit.js';
 import './types/changes.js';
+import './types/presence.js';
 
 export const schema = builder.toSchema({ sortSchema: true });

@@ -1,20 +1,61 @@
-import { createSourceEventStream, execute, type DocumentNode, type ExecutionArgs, type ExecutionResult } from 'graphql';
+import { Kind, createSourceEventStream, execute, visit, type ASTNode, type DocumentNode, type ExecutionArgs, type ExecutionResult } from 'graphql';
 
-/** Results already computed for an event, by operation text and variables. */
+/** Results already computed for an event, by operation text and the variables its selection uses. */
 const results = new WeakMap<object, Map<string, unknown>>();
 
+/** The `data` of every shared result: the WebSocket server serialises each of these once, not per subscriber. */
+export const sharedData = new WeakSet<object>();
+
+const markShared = (r: ExecutionResult): ExecutionResult => {
+  if (r.data && !r.errors) sharedData.add(r.data);
+  return r;
+};
+
+/** Variables used below the subscription's root field: the only ones an event's result depends on. */
+const selectionVariables = new WeakMap<DocumentNode, string[]>();
+
+function variablesOfSelection(doc: DocumentNode): string[] {
+  let names = selectionVariables.get(doc);
+  if (!names) {
+    const found = new Set<string>();
+    const collect = (node: ASTNode) => visit(node, { Variable: (v) => void found.add(v.name.value) });
+    for (const def of doc.definitions) {
+      // Fragments may be spread into the selection: their variables count.
+      if (def.kind === Kind.FRAGMENT_DEFINITION) collect(def);
+      if (def.kind !== Kind.OPERATION_DEFINITION) continue;
+      for (const sel of def.selectionSet.selections) {
+        if (sel.kind !== Kind.FIELD) collect(sel);
+        else {
+          if (sel.selectionSet) collect(sel.selectionSet);
+          for (const d of sel.directives ?? []) collect(d);
+        }
+      }
+    }
+    names = [...found].sort();
+    selectionVariables.set(doc, names);
+  }
+  return names;
+}
+
+/**
+ * Subscribers share an event's result when they ran the same operation with the same values for
+ * the variables its selection uses. The root field's own arguments (document id, agent) only choose
+ * the event stream, so they do not split the sharing.
+ */
 function keyOf(args: ExecutionArgs): string {
   const doc = args.document as DocumentNode;
-  return `${args.operationName ?? ''}\u0000${doc.loc?.source.body ?? ''}\u0000${JSON.stringify(args.variableValues ?? {})}`;
+  const vars = args.variableValues ?? {};
+  const used = variablesOfSelection(doc).map((n) => vars[n]);
+  return `${args.operationName ?? ''}\u0000${doc.loc?.source.body ?? ''}\u0000${JSON.stringify(used)}`;
 }
 
 /**
  * Subscribes like graphql-js (createSourceEventStream, then graphql-js execute per event, as its own
  * subscribe does), except that an event delivered to many subscribers with the same
- * operation and variables is executed once and the result shared: 1,000 watchers of a document cost
- * one execution per event, not 1,000. Only for fields whose event results do not depend on the
- * subscriber (their resolvers ignore the context); errors delivered as events are per-subscriber
- * objects and so never shared.
+ * operation is executed once and the result shared: 1,000 watchers of a document cost one execution
+ * per event, not 1,000. Only for fields whose event results do not depend on the subscriber (their
+ * resolvers ignore the context and the root field's arguments); errors delivered as events are
+ * per-subscriber objects and so never shared.
  */
 export async function subscribeShared(
   args: ExecutionArgs,
@@ -31,9 +72,13 @@ export async function subscribeShared(
       return r instanceof Promise ? r.then(normalize) : normalize(r as ExecutionResult);
     };
     if (!event || typeof event !== 'object') return run();
+    const share = () => {
+      const r = run();
+      return r instanceof Promise ? r.then(markShared) : markShared(r);
+    };
     let perEvent = results.get(event);
     if (!perEvent) results.set(event, (perEvent = new Map()));
-    if (!perEvent.has(key)) perEvent.set(key, run());
+    if (!perEvent.has(key)) perEvent.set(key, share());
     return perEvent.get(key);
   };
   const iterator: AsyncIterableIterator<ExecutionResult> = {

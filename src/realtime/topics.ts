@@ -1,3 +1,5 @@
+import type { Participant } from '../collab/presenceTypes.js';
+
 /** Every message that crosses instances, by topic. Thin: ids, orders and patch bytes, plus the sender. */
 export interface Topics {
   /** New operation rows of a document were committed by `origin`. */
@@ -9,6 +11,13 @@ export interface Topics {
     toOrder: number;
     /** The rows, in order: positional edits as made, or base64 diamond-types patches. */
     entries: WireEntry[];
+  };
+  /** Participants who joined, moved or were renewed, and those who left, on `origin` (coalesced per tick). */
+  'doc.presence': {
+    origin: string;
+    documentId: string;
+    upserts: Participant[];
+    leaves: string[];
   };
 }
 

@@ -1,12 +1,13 @@
+import { randomBytes } from 'node:crypto';
 import type { Server } from 'node:http';
 import { GraphQLError, type ExecutionArgs, type ExecutionResult } from 'graphql';
 import { CloseCode, type OperationResult } from 'graphql-ws';
 import { useServer } from 'graphql-ws/use/ws';
 import type { Logger } from 'pino';
-import { WebSocketServer } from 'ws';
+import { WebSocketServer, type WebSocket } from 'ws';
 import { isAllowedOrigin } from '../auth/origins.js';
 import { normalizeError } from '../graphql/errors.js';
-import { subscribeShared } from './sharedExecution.js';
+import { sharedData, subscribeShared } from './sharedExecution.js';
 import type { Yoga } from '../graphql/yoga.js';
 
 export interface WsServerOptions {
@@ -37,6 +38,31 @@ export function startWsServer({ server, yoga, log, maxPayload, allowedOrigins, k
   });
   // Results carry our error codes: mapped here rather than in onNext, which would cost every message an await.
   const normalize = (r: ExecutionResult): ExecutionResult => (r.errors ? { ...r, errors: r.errors.map((e) => normalizeError(e, log)) } : r);
+  // Serialise a shared result once for all its subscribers: graphql-ws stringifies each message, so
+  // the replacer swaps a shared `data` for a marker and the socket's send puts the cached JSON in
+  // its place. stringify and send run back to back (graphql-ws calls socket.send(stringify(...))).
+  const marker = `__cowrite_shared_${randomBytes(8).toString('hex')}__`;
+  const quotedMarker = JSON.stringify(marker);
+  const serialized = new WeakMap<object, string>();
+  let raw: string | null = null;
+  const jsonMessageReplacer = (key: string, value: unknown) => {
+    if (key !== 'data' || !value || typeof value !== 'object' || !sharedData.has(value)) return value;
+    let json = serialized.get(value);
+    if (json === undefined) serialized.set(value, (json = JSON.stringify(value)));
+    raw = json;
+    return marker;
+  };
+  wss.on('connection', (socket: WebSocket) => {
+    const send = socket.send.bind(socket) as (data: unknown, cb?: (err?: Error) => void) => void;
+    socket.send = ((data: unknown, cb?: (err?: Error) => void) => {
+      if (raw !== null && typeof data === 'string') {
+        const at = data.lastIndexOf(quotedMarker);
+        if (at >= 0) data = data.slice(0, at) + raw + data.slice(at + quotedMarker.length);
+        raw = null;
+      }
+      send(data, cb);
+    }) as WebSocket['send'];
+  });
   // Each operation's envelop pipeline, found through its context.
   const enveloped = new WeakMap<object, Enveloped>();
   const disposable = useServer(
@@ -68,6 +94,7 @@ export function startWsServer({ server, yoga, log, maxPayload, allowedOrigins, k
         }
       },
       onError: (_ctx, _id, _payload, errors) => errors.map((e) => normalizeError(e, log).toJSON()),
+      jsonMessageReplacer,
     },
     wss,
     keepAliveMs,

@@ -4,7 +4,8 @@ import { content, edit, newDocument, newUser, replay, subscribeChanges, wsClient
 import { useServer } from '../helpers/fixture.js';
 
 // Small bounds, so a stopped reader passes them quickly: 50 events or 1 MiB queued.
-const ctx = useServer({ limits: { maxSubscriberBufferEvents: 50, maxSubscriberBufferBytes: 1024 * 1024 } });
+// A long keep-alive: this test is about a client that is slow, not one that is gone (the next test).
+const ctx = useServer({ limits: { maxSubscriberBufferEvents: 50, maxSubscriberBufferBytes: 1024 * 1024 }, wsKeepAliveMs: 120_000 });
 
 const children: ChildProcess[] = [];
 afterAll(() => {

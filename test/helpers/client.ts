@@ -152,3 +152,55 @@ export function replay(start: string, changes: Change[]): string {
   }
   return chars.join('');
 }
+
+export interface PresenceParticipant {
+  agent: string;
+  userId: string;
+  displayName: string;
+  colour: string;
+  cursor: { anchor: number; head: number } | null;
+  version: [string, number][];
+  status: 'ACTIVE' | 'IDLE';
+}
+
+const PRESENCE = `subscription($d: ID!, $agent: String) { documentPresence(documentId: $d, agent: $agent) {
+  documentId full left participants { agent userId displayName colour cursor { anchor head } version status lastActiveAt } } }`;
+
+export const UPDATE_PRESENCE = `mutation($d: ID!, $agent: String!, $cursor: CursorInput, $version: Version, $status: PresenceStatus) {
+  updatePresence(documentId: $d, agent: $agent, cursor: $cursor, version: $version, status: $status) { agent cursor { anchor head } version status } }`;
+
+/** Subscribes to documentPresence; keeps who is present (by agent) as events arrive. */
+export function subscribePresence(client: Client, documentId: string, agent?: string) {
+  const present = new Map<string, PresenceParticipant>();
+  const events: { participants: PresenceParticipant[]; left: string[]; full: boolean }[] = [];
+  const errors: unknown[] = [];
+  const dispose = client.subscribe<{ documentPresence: { participants: PresenceParticipant[]; left: string[]; full: boolean } }>(
+    { query: PRESENCE, variables: { d: documentId, ...(agent ? { agent } : {}) } },
+    {
+      next: (r) => {
+        if (r.errors) errors.push(...r.errors);
+        const e = r.data?.documentPresence;
+        if (!e) return;
+        events.push(e);
+        if (e.full) present.clear(); // everyone present is listed: anyone else has left
+        for (const a of e.left) present.delete(a);
+        for (const p of e.participants) present.set(p.agent, p);
+      },
+      error: (e) => errors.push(e),
+      complete: () => undefined,
+    },
+  );
+  return {
+    present,
+    events,
+    errors,
+    dispose,
+    async until(pred: () => boolean, ms = 10_000): Promise<void> {
+      const deadline = Date.now() + ms;
+      while (!pred()) {
+        if (Date.now() > deadline) throw new Error(`timed out; present ${JSON.stringify([...present.values()])}, errors ${JSON.stringify(errors)}`);
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    },
+  };
+}

@@ -1,0 +1,315 @@
+import type { Logger } from 'pino';
+import type { RemoteVersion } from '../crdt/version.js';
+import type { Bus } from '../realtime/bus.js';
+import type { Topics } from '../realtime/topics.js';
+import type { Documents } from './documents.js';
+import type { LiveDocument } from './liveDocument.js';
+import type { PresenceStore } from './presenceStore.js';
+import { PresenceStream } from './presenceStream.js';
+import type { Cursor, Participant, PresenceEvent, PresenceStatus } from './presenceTypes.js';
+
+export interface PresenceOptions {
+  bus: Bus;
+  store: PresenceStore;
+  documents: Documents;
+  log: Logger;
+  instanceId: string;
+  /** A participant nobody renews for this long is gone (ms). */
+  ttlMs: number;
+  /** Updates are coalesced and sent at most this often per document (ms). */
+  tickMs: number;
+  /** A participant with no update for this long shows as IDLE (ms). */
+  idleMs: number;
+}
+
+/** How a participant's cursor looks on this instance: moved through the edits made since it was sent. */
+interface Shown {
+  version: RemoteVersion;
+  cursor: Cursor | null;
+}
+
+/** Presence of one document on this instance. */
+interface DocPresence {
+  participants: Map<string, Participant>;
+  shown: Map<string, Shown>;
+  streams: Set<PresenceStream>;
+  /** Agents kept present by subscriptions on this instance, with how many. */
+  held: Map<string, number>;
+  /** Changes made here, to announce to other instances. */
+  outUpserts: Set<string>;
+  outLeaves: Set<string>;
+  /** Changes to deliver to this instance's subscribers. */
+  changed: Set<string>;
+  left: Set<string>;
+  /** Participants already announced as IDLE for their silence. */
+  idle: Set<string>;
+  /** Everyone present, as one `full` event; rebuilt after any change. Shared by every stream that needs it. */
+  snapshot: PresenceEvent | null;
+  /** The document version cursors were last moved to. */
+  lastVersion: string;
+  loaded: Promise<void> | null;
+}
+
+/**
+ * Who is in each document and where their cursors are. Updates are kept in memory, coalesced per
+ * document and sent at most every `tickMs`, to this instance's subscribers and (with Redis) to other
+ * instances and the presence store; nothing touches PostgreSQL. A participant stays while a
+ * documentPresence subscription holds it (renewed every ttl/3) or while it keeps sending updates;
+ * it leaves when its subscription closes, or after `ttlMs` of silence, on every instance.
+ */
+export class Presence {
+  private readonly docs = new Map<string, DocPresence>();
+  private tickTimer: NodeJS.Timeout | null = null;
+  private sweepTimer: NodeJS.Timeout | null = null;
+  private busSub: number | null = null;
+
+  constructor(private readonly opts: PresenceOptions) {}
+
+  async start(): Promise<void> {
+    this.busSub = await this.opts.bus.subscribe('doc.presence', (m) => this.onRemote(m));
+    this.tickTimer = setInterval(() => this.tick(), this.opts.tickMs);
+    this.tickTimer.unref();
+    this.sweepTimer = setInterval(() => this.sweep(), Math.max(200, Math.floor(this.opts.ttlMs / 6)));
+    this.sweepTimer.unref();
+  }
+
+  async stop(): Promise<void> {
+    if (this.tickTimer) clearInterval(this.tickTimer);
+    if (this.sweepTimer) clearInterval(this.sweepTimer);
+    if (this.busSub !== null) this.opts.bus.unsubscribe(this.busSub);
+    // Everyone this instance kept present leaves now, rather than after the TTL.
+    for (const [id, d] of this.docs) {
+      for (const agent of d.held.keys()) this.remove(d, agent);
+      d.held.clear();
+      this.publish(id, d);
+      for (const s of d.streams) void s.return();
+    }
+    this.docs.clear();
+  }
+
+  /** Records a participant's cursor and status (validated against the document by the caller). */
+  update(doc: LiveDocument, who: { agent: string; userId: string; displayName: string }, cursor: Cursor | null | undefined, version: RemoteVersion, status: PresenceStatus | null | undefined): Participant {
+    const d = this.doc(doc.id);
+    const now = Date.now();
+    const prev = d.participants.get(who.agent);
+    const p: Participant = {
+      agent: who.agent,
+      userId: who.userId,
+      displayName: who.displayName,
+      colour: colourOf(who.userId),
+      cursor: cursor === undefined ? (prev?.cursor ?? null) : cursor,
+      version: cursor === undefined ? (prev?.version ?? version) : version,
+      status: status ?? 'ACTIVE',
+      lastActiveAt: now,
+      expiresAt: now + this.opts.ttlMs,
+    };
+    d.participants.set(p.agent, p);
+    d.idle.delete(p.agent);
+    d.left.delete(p.agent);
+    d.outLeaves.delete(p.agent);
+    d.outUpserts.add(p.agent);
+    d.changed.add(p.agent);
+    return p;
+  }
+
+  /**
+   * A documentPresence subscription. Its first event lists everyone present; later ones who joined,
+   * moved or left. With `agent`, that participant is present while the subscription is open.
+   */
+  async subscribe(doc: LiveDocument, holder: { agent: string; userId: string; displayName: string } | null): Promise<PresenceStream> {
+    const d = this.doc(doc.id);
+    await (d.loaded ??= this.load(doc.id, d));
+    const stream = new PresenceStream(doc.id, holder?.agent ?? null, () => this.snapshot(doc.id, d));
+    if (holder) {
+      d.held.set(holder.agent, (d.held.get(holder.agent) ?? 0) + 1);
+      if (!d.participants.has(holder.agent)) this.update(doc, holder, null, doc.version(), 'ACTIVE');
+    }
+    this.rebase(doc.id, d, true);
+    d.snapshot = null; // it gets everyone as of now; the next tick's changes follow
+    d.streams.add(stream);
+    const release = doc.hold(); // its cursors are moved through its edits
+    stream.onClose = () => {
+      release();
+      d.streams.delete(stream);
+      if (!holder) return;
+      const n = (d.held.get(holder.agent) ?? 1) - 1;
+      if (n > 0) d.held.set(holder.agent, n);
+      else {
+        d.held.delete(holder.agent);
+        this.remove(d, holder.agent);
+      }
+    };
+    return stream;
+  }
+
+  private snapshot(id: string, d: DocPresence): PresenceEvent {
+    return (d.snapshot ??= { documentId: id, participants: [...d.participants.values()].map((p) => this.view(d, p)), left: [], full: true });
+  }
+
+  private doc(id: string): DocPresence {
+    let d = this.docs.get(id);
+    if (!d) {
+      d = { participants: new Map(), shown: new Map(), streams: new Set(), held: new Map(), outUpserts: new Set(), outLeaves: new Set(), changed: new Set(), left: new Set(), idle: new Set(), snapshot: null, lastVersion: '', loaded: null };
+      this.docs.set(id, d);
+    }
+    return d;
+  }
+
+  /** Who other instances have present, from the store, for a document this instance was not watching. */
+  private async load(id: string, d: DocPresence): Promise<void> {
+    for (const p of await this.opts.store.load(id)) if (!d.participants.has(p.agent)) d.participants.set(p.agent, p);
+  }
+
+  private remove(d: DocPresence, agent: string): void {
+    if (!d.participants.delete(agent)) return;
+    d.shown.delete(agent);
+    d.idle.delete(agent);
+    d.changed.delete(agent);
+    d.outUpserts.delete(agent);
+    d.left.add(agent);
+    d.outLeaves.add(agent);
+  }
+
+  private onRemote(m: Topics['doc.presence']): void {
+    if (m.origin === this.opts.instanceId) return;
+    const d = this.docs.get(m.documentId);
+    if (!d) return; // not watched here: the store has it for when it is
+    for (const p of m.upserts) {
+      const prev = d.participants.get(p.agent);
+      d.participants.set(p.agent, p);
+      d.left.delete(p.agent);
+      // A renewal alone (same update, later expiry) changes nothing a subscriber sees.
+      if (!prev || prev.lastActiveAt !== p.lastActiveAt || prev.status !== p.status) {
+        d.changed.add(p.agent);
+        d.idle.delete(p.agent);
+      }
+    }
+    for (const agent of m.leaves) {
+      if (d.held.has(agent)) continue;
+      if (d.participants.delete(agent)) {
+        d.shown.delete(agent);
+        d.idle.delete(agent);
+        d.changed.delete(agent);
+        d.left.add(agent);
+      }
+    }
+  }
+
+  /** Sends what changed in each document since the last tick. */
+  private tick(): void {
+    for (const [id, d] of this.docs) {
+      this.publish(id, d);
+      if (d.streams.size === 0) {
+        if (d.changed.size > 0 || d.left.size > 0) d.snapshot = null;
+        d.changed.clear();
+        d.left.clear();
+        continue;
+      }
+      this.rebase(id, d, false);
+      if (d.changed.size === 0 && d.left.size === 0) continue;
+      d.snapshot = null;
+      const participants: Participant[] = [];
+      for (const agent of d.changed) {
+        const p = d.participants.get(agent);
+        if (p) participants.push(this.view(d, p));
+      }
+      const event: PresenceEvent = { documentId: id, participants, left: [...d.left], full: false };
+      d.changed.clear();
+      d.left.clear();
+      for (const s of d.streams) s.push(event);
+    }
+  }
+
+  /** Announces this instance's changes to the others and to the store. */
+  private publish(id: string, d: DocPresence): void {
+    if (d.outUpserts.size === 0 && d.outLeaves.size === 0) return;
+    const upserts = [...d.outUpserts].map((a) => d.participants.get(a)).filter((p): p is Participant => !!p);
+    const leaves = [...d.outLeaves];
+    d.outUpserts.clear();
+    d.outLeaves.clear();
+    if (this.opts.bus.kind === 'memory') return;
+    this.opts.store.save(id, upserts, leaves, this.opts.ttlMs);
+    this.opts.bus.publish('doc.presence', { origin: this.opts.instanceId, documentId: id, upserts, leaves }).catch((err) => this.opts.log.debug({ err: String(err) }, 'presence publish failed'));
+  }
+
+  /**
+   * Moves every cursor through the edits committed since it was sent, so it stays on its character;
+   * those that moved are delivered again. Cursors sharing a version share one walk of the history.
+   */
+  private rebase(id: string, d: DocPresence, force: boolean): void {
+    const live = this.opts.documents.peek(id);
+    if (!live) return;
+    const now = JSON.stringify(live.version());
+    if (!force && now === d.lastVersion && d.changed.size === 0) return;
+    d.lastVersion = now;
+    const groups = new Map<string, Participant[]>();
+    for (const p of d.participants.values()) {
+      if (!p.cursor) continue;
+      const k = JSON.stringify(p.version);
+      const g = groups.get(k);
+      if (g) g.push(p);
+      else groups.set(k, [p]);
+    }
+    for (const g of groups.values()) {
+      const moved = live.rebase(g[0]!.version, g.flatMap((p) => [p.cursor!.anchor, p.cursor!.head]));
+      if (!moved) continue;
+      g.forEach((p, i) => {
+        const cursor = { anchor: moved.positions[2 * i]!, head: moved.positions[2 * i + 1]! };
+        const before = d.shown.get(p.agent);
+        d.shown.set(p.agent, { version: moved.version, cursor });
+        if (before && (before.cursor?.anchor !== cursor.anchor || before.cursor?.head !== cursor.head)) d.changed.add(p.agent);
+      });
+    }
+  }
+
+  /** A participant as this instance's subscribers see it: cursor moved to the current version, idle when quiet. */
+  private view(d: DocPresence, p: Participant): Participant {
+    const shown = d.shown.get(p.agent);
+    const idle = Date.now() - p.lastActiveAt > this.opts.idleMs;
+    return {
+      ...p,
+      cursor: shown?.cursor ?? p.cursor,
+      version: shown?.version ?? p.version,
+      status: idle ? 'IDLE' : p.status,
+    };
+  }
+
+  /** Renews the participants held here, expires the silent ones, and marks the newly idle. */
+  private sweep(): void {
+    const now = Date.now();
+    for (const [id, d] of this.docs) {
+      for (const [agent, p] of d.participants) {
+        if (d.held.has(agent)) {
+          if (p.expiresAt - now < (this.opts.ttlMs * 2) / 3) {
+            p.expiresAt = now + this.opts.ttlMs;
+            d.outUpserts.add(agent);
+          }
+        } else if (p.expiresAt <= now) {
+          this.remove(d, agent);
+        }
+        if (p.status === 'ACTIVE' && now - p.lastActiveAt > this.opts.idleMs && !d.idle.has(agent)) {
+          d.idle.add(agent);
+          d.changed.add(agent);
+        }
+      }
+      if (d.streams.size === 0 && d.participants.size === 0 && d.left.size === 0 && d.outLeaves.size === 0) this.docs.delete(id);
+    }
+  }
+}
+
+/** A stable colour per user (so every client shows the same one): a hue from the id, as #rrggbb. */
+export function colourOf(userId: string): string {
+  let h = 2166136261;
+  for (let i = 0; i < userId.length; i++) h = Math.imul(h ^ userId.charCodeAt(i), 16777619);
+  const hue = (h >>> 0) % 360;
+  const s = 0.65;
+  const l = 0.45;
+  const f = (n: number) => {
+    const k = (n + hue / 30) % 12;
+    const c = l - s * Math.min(l, 1 - l) * Math.max(-1, Math.min(k - 3, 9 - k, 1));
+    return Math.round(c * 255)
+      .toString(16)
+      .padStart(2, '0');
+  };
+  return `#${f(0)}${f(8)}${f(4)}`;
+}
