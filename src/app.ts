@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { Runner } from 'graphile-worker';
 import type pg from 'pg';
 import { pino, type Logger } from 'pino';
 import { Sessions } from './auth/sessions.js';
@@ -19,7 +18,7 @@ import { createGraphQL } from './graphql/yoga.js';
 import { createMemoryBus, createRedisBus, type Bus } from './realtime/bus.js';
 import { ServerCloseCode } from './realtime/closeCodes.js';
 import { startWsServer, type WsServer } from './realtime/wsServer.js';
-import { migrateWorker, startWorker } from '../workers/runner.js';
+import { migrateWorker, startWorker, type WorkerRunner } from '../workers/runner.js';
 
 export interface App {
   /** Starts everything; resolves with the URL of the GraphQL endpoint once ready. */
@@ -44,7 +43,7 @@ export function buildApp(config: Config, log: Logger = pino({ level: config.logL
   let documents: Documents | null = null;
   let presence: Presence | null = null;
   let presenceStore: PresenceStore | null = null;
-  let runner: Runner | null = null;
+  let runner: WorkerRunner | null = null;
   let http: Server | null = null;
   let ws: WsServer | null = null;
   let services: Services | null = null;
@@ -77,7 +76,7 @@ export function buildApp(config: Config, log: Logger = pino({ level: config.logL
     const db = createDb(pool);
     services = { config, log, pool, db, sessions: new Sessions(db, config.sessionTtlSeconds), documents, presence };
     if (config.runWorker) {
-      workerPool = createPool(url, log, 4, `cowrite-worker-${instanceId}`);
+      workerPool = createPool(url, log, 6, `cowrite-worker-${instanceId}`);
       runner = await startWorker(workerPool, log);
     }
     const yoga = createGraphQL(services);

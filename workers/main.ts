@@ -1,6 +1,7 @@
+import { randomUUID } from 'node:crypto';
 import { pino } from 'pino';
 import { loadConfig } from '../src/config.js';
-import { createPool } from '../src/db/client.js';
+import { createPool, migrateDb } from '../src/db/client.js';
 import { migrateWorker, startWorker } from './runner.js';
 
 /** `npm run worker`: the job runner alone, against DATABASE_URL. */
@@ -10,7 +11,8 @@ if (!config.databaseUrl) {
   log.fatal('npm run worker needs DATABASE_URL (the embedded database lives inside the server process)');
   process.exit(1);
 }
-const pool = createPool(config.databaseUrl, log, 4);
+const pool = createPool(config.databaseUrl, log, 6, `cowrite-worker-${randomUUID()}`);
+await migrateDb(pool);
 await migrateWorker(pool, log);
 const runner = await startWorker(pool, log);
 log.info('worker running');

@@ -1,4 +1,5 @@
 import { Logger as WorkerLogger, run, runMigrations, type Runner } from 'graphile-worker';
+import { WorkerLeases } from './leases.js';
 import type pg from 'pg';
 import type { Logger } from 'pino';
 import { crontab, taskList } from './index.js';
@@ -16,7 +17,27 @@ export async function migrateWorker(pool: pg.Pool, log: Logger): Promise<void> {
   await runMigrations({ pgPool: pool, logger: workerLogger(log) });
 }
 
-/** Starts the job runner on its own pool. Stop it before the pool and before PostgreSQL. */
-export async function startWorker(pool: pg.Pool, log: Logger, concurrency = 2): Promise<Runner> {
-  return run({ pgPool: pool, taskList, crontab, concurrency, noHandleSignals: true, pollInterval: 1_000, logger: workerLogger(log) });
+export interface WorkerRunner {
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts the job runner on its own pool (at least concurrency + 3 connections: one per worker, one
+ * for LISTEN, one held for the lease). Stop it before the pool and before PostgreSQL.
+ */
+export async function startWorker(pool: pg.Pool, log: Logger, concurrency = 2): Promise<WorkerRunner> {
+  const leases = await WorkerLeases.start(pool, log);
+  let runner: Runner;
+  try {
+    runner = await run({ pgPool: pool, taskList, crontab, concurrency, noHandleSignals: true, pollInterval: 1_000, logger: workerLogger(log), events: leases.events });
+  } catch (err) {
+    await leases.stop();
+    throw err;
+  }
+  return {
+    async stop() {
+      await runner.stop();
+      await leases.stop();
+    },
+  };
 }

@@ -72,3 +72,15 @@ export const snapshots = pgTable('snapshots', {
   version: jsonb('version').$type<RemoteVersion>().notNull(),
   createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
 }, (t) => [primaryKey({ columns: [t.documentId, t.serverOrder] })]);
+
+/**
+ * The graphile-worker workers of each running worker pool, with the PostgreSQL backend that proves
+ * their process is alive (a connection the process holds open). A worker whose backend is gone was
+ * killed: the jobs it had locked are unlocked for others at once, not after graphile-worker's 4 hours.
+ */
+export const workerLeases = pgTable('worker_leases', {
+  workerId: text('worker_id').primaryKey(),
+  backendPid: integer('backend_pid').notNull(),
+  backendStart: timestamp('backend_start', { withTimezone: true }).notNull(),
+  createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+});
