@@ -56,7 +56,7 @@ export async function presence(): Promise<void> {
     const line = (name: string, r: Report, cpu: number) =>
       console.log(
         `    ${name} delivery p50 ${fmt(r.p50)} ms, p99 ${fmt(r.p99)} ms, max ${fmt(r.max)} ms; ${r.sent} updates (${fmt(r.sent / SECONDS, 0)}/s), ` +
-          `${r.deliveries} deliveries (${fmt((100 * r.deliveries) / (r.sent * others), 1)}% of updates x others: the rest coalesced); ` +
+          `${r.deliveries} deliveries (${fmt((100 * r.deliveries) / (r.sent * others), 1)}% of updates x others; the rest were coalesced, or not delivered within 1.5 s of the end); ` +
           `server CPU ${fmt((cpu * 1000) / r.sent, 1)} us per update`,
       );
     line('baseline (bare ws relay, every update to every other socket):', base, b1 - b0);

@@ -6,6 +6,4 @@
 export const ServerCloseCode = {
   /** RFC 6455 "Service Restart": this instance is shutting down; reconnect (to any instance). */
   ServiceRestart: 1012,
-  /** The client stopped reading and its socket's send buffer passed the limit; reconnect and resume. */
-  ConsumerTooSlow: 4008,
 } as const;
