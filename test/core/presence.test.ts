@@ -105,3 +105,20 @@ describe('presence', () => {
     expect(codeOf(await gql(env.url, UPDATE_PRESENCE, { d: doc.id, agent: doc.agent }))).toBe('UNAUTHENTICATED');
   });
 });
+
+describe('presence, idle', () => {
+  const quiet = useServer({ presence: { ttlMs: 5_000, tickMs: 100, idleMs: 300 } });
+  it('a participant that sends nothing for PRESENCE_IDLE_MS shows as IDLE, and ACTIVE again when it moves', async () => {
+    const { token } = await newUser(quiet.url);
+    const doc = await newDocument(quiet.url, token, 'abc');
+    const ws = wsClient(quiet.wsUrl, token);
+    const watcher = subscribePresence(ws, doc.id);
+    await gql(quiet.url, UPDATE_PRESENCE, { d: doc.id, agent: doc.agent, cursor: { anchor: 1, head: 1 } }, token);
+    await watcher.until(() => watcher.present.get(doc.agent)?.status === 'ACTIVE');
+    await watcher.until(() => watcher.present.get(doc.agent)?.status === 'IDLE', 3_000);
+    await gql(quiet.url, UPDATE_PRESENCE, { d: doc.id, agent: doc.agent, cursor: { anchor: 2, head: 2 } }, token);
+    await watcher.until(() => watcher.present.get(doc.agent)?.status === 'ACTIVE' && watcher.present.get(doc.agent)?.cursor?.anchor === 2);
+    watcher.dispose();
+    await ws.dispose();
+  });
+});

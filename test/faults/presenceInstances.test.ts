@@ -36,6 +36,15 @@ describe('presence across instances', () => {
     await late.until(() => late.events.length > 0);
     expect(late.events[0]!.participants.map((p) => p.agent)).toContain(two.agent);
 
+    // A participant whose socket on A closes leaves on B too.
+    const three = await join(a.url, token, doc.id);
+    const wsThree = wsClient(a.wsUrl, token);
+    const threeHeld = subscribePresence(wsThree, doc.id, three.agent);
+    await early.until(() => early.present.has(three.agent));
+    await wsThree.dispose();
+    await early.until(() => !early.present.has(three.agent), 5_000);
+    threeHeld.dispose();
+
     // Still there after several TTLs: A renews what its subscription holds.
     await new Promise((r) => setTimeout(r, 4_500));
     expect(early.present.has(two.agent)).toBe(true);
