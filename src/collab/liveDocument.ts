@@ -169,6 +169,26 @@ export class LiveDocument implements FeedListener {
     return { version: this.version(), positions: transformPositions(positions, this.replica.changesSince(f)) };
   }
 
+  /**
+   * The text at any version a client has seen (time travel): the replica holds the whole history.
+   * A version from another instance that has not reached this one yet is read from PostgreSQL first.
+   */
+  async textAtVersion(version: RemoteVersion): Promise<string> {
+    this.touch();
+    for (let attempt = 0; ; attempt++) {
+      try {
+        const f = this.replica.resolve(version, 'version');
+        // A version that includes operations still being committed is not one a client has seen.
+        if (!this.replica.descends(this.committed, f)) throw new UnknownVersionError('version');
+        return this.replica.textAtPast(f);
+      } catch (err) {
+        if (!(err instanceof UnknownVersionError) || attempt > 0 || this.lost) throw err;
+        this.remote(0, Number.MAX_SAFE_INTEGER, []);
+        await this.drain();
+      }
+    }
+  }
+
   /** Records an agent issued to a user (joinDocument on this instance). */
   noteAgent(agent: string, userId: string): void {
     this.agents.set(agent, userId);

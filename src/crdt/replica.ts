@@ -201,6 +201,23 @@ export class Replica {
   }
 
   /**
+   * The text at a past frontier (time travel), checked out on a branch of its own so the cached
+   * view of the current text stays where it is.
+   */
+  textAtPast(f: Frontier): string {
+    if (this.view && keyOf(f) === this.viewKey) return this.viewText;
+    return this.guard(() => {
+      const branch = new Branch();
+      try {
+        branch.merge(this.oplog, f);
+        return branch.get();
+      } finally {
+        branch.free();
+      }
+    });
+  }
+
+  /**
    * Applies a positional edit by `agent` starting at `seq`, made against `parents`. Validates every op
    * against the text length at that version first; nothing reaches the engine unless all ops are valid.
    */

@@ -84,3 +84,17 @@ export const workerLeases = pgTable('worker_leases', {
   backendStart: timestamp('backend_start', { withTimezone: true }).notNull(),
   createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
 });
+
+/** A saved point in a document's history: named by a user (createVersion); the history itself is never deleted. */
+export const versions = pgTable('versions', {
+  id: uuid('id').primaryKey().default(sql`gen_random_uuid()`),
+  documentId: uuid('document_id').notNull().references(() => documents.id, { onDelete: 'cascade' }),
+  name: text('name').notNull(),
+  description: text('description'),
+  /** The frontier saved: the document's version when the version was created. */
+  frontier: jsonb('frontier').$type<RemoteVersion>().notNull(),
+  /** Operation rows it covers (server orders 1..serverOrder). */
+  serverOrder: bigint('server_order', { mode: 'number' }).notNull(),
+  authorId: uuid('author_id').notNull().references(() => users.id),
+  createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+}, (t) => [index('versions_document_created_idx').on(t.documentId, t.createdAt)]);

@@ -6,5 +6,7 @@ import './types/document.js';
 import './types/edit.js';
 import './types/changes.js';
 import './types/presence.js';
+import './types/versions.js';
+import './types/operations.js';
 
 export const schema = builder.toSchema({ sortSchema: true });

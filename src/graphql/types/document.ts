@@ -1,4 +1,4 @@
-import { and, desc, eq, sql } from 'drizzle-orm';
+import { and, desc, eq } from 'drizzle-orm';
 import { findVisibleDocument, requireViewer } from '../../auth/access.js';
 import { documents } from '../../db/schema.js';
 import type { DocumentMeta, LiveDocument } from '../../collab/liveDocument.js';
@@ -6,8 +6,9 @@ import { createDocument } from '../../commands/createDocument.js';
 import type { RequestContext } from '../../context.js';
 import { codePointLength } from '../../crdt/text.js';
 import type { RemoteVersion } from '../../crdt/version.js';
-import { AppError, ErrorCode, badInput } from '../../errors.js';
+import { AppError, ErrorCode } from '../../errors.js';
 import { builder } from '../builder.js';
+import { connectionOf, cursorTime, forwardPage, olderThan } from '../pagination.js';
 
 /** A document as the API returns it: its row, plus text and version read together once per request. */
 export interface DocumentSource {
@@ -53,22 +54,6 @@ const CreateDocumentPayload = builder.objectRef<{ document: DocumentSource }>('C
   fields: (t) => ({ document: t.field({ type: DocumentRef, resolve: (p) => p.document }) }),
 });
 
-interface Cursor {
-  createdAt: string;
-  id: string;
-}
-
-const encodeCursor = (c: Cursor) => Buffer.from(JSON.stringify([c.createdAt, c.id])).toString('base64url');
-function decodeCursor(s: string): Cursor {
-  try {
-    const [createdAt, id] = JSON.parse(Buffer.from(s, 'base64url').toString('utf8')) as [string, string];
-    if (typeof createdAt !== 'string' || typeof id !== 'string' || Number.isNaN(Date.parse(createdAt))) throw new Error('bad');
-    return { createdAt, id };
-  } catch {
-    throw badInput('after is not a cursor returned by this connection', { field: 'after' });
-  }
-}
-
 builder.queryFields((t) => ({
   document: t.field({
     type: DocumentRef,
@@ -85,34 +70,14 @@ builder.queryFields((t) => ({
     description: "The caller's documents, newest first.",
     resolve: async (_r, args, ctx) => {
       const viewer = requireViewer(ctx);
-      if (args.before || args.last) throw badInput('documents pages forward only: use first and after');
-      const first = args.first ?? 20;
-      if (first < 0 || first > 100) throw badInput('first must be between 0 and 100', { field: 'first', max: 100 });
-      const after = args.after ? decodeCursor(args.after) : null;
-      // Microsecond cursors: a JS Date would drop PostgreSQL's microseconds and skip or repeat rows.
-      const cursorAt = sql<string>`to_char(${documents.createdAt} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`;
+      const { first, after } = forwardPage(args, 'documents');
       const rows = await ctx.services.db
-        .select({ id: documents.id, ownerId: documents.ownerId, title: documents.title, createdAt: documents.createdAt, updatedAt: documents.updatedAt, cursorAt })
+        .select({ id: documents.id, ownerId: documents.ownerId, title: documents.title, createdAt: documents.createdAt, updatedAt: documents.updatedAt, cursorAt: cursorTime(documents.createdAt) })
         .from(documents)
-        .where(
-          and(
-            eq(documents.ownerId, viewer.userId),
-            after ? sql`(${documents.createdAt}, ${documents.id}) < (${after.createdAt}::timestamptz, ${after.id}::uuid)` : undefined,
-          ),
-        )
+        .where(and(eq(documents.ownerId, viewer.userId), olderThan(documents.createdAt, documents.id, after)))
         .orderBy(desc(documents.createdAt), desc(documents.id))
         .limit(first + 1);
-      const page = rows.slice(0, first);
-      const edges = page.map(({ cursorAt: at, ...meta }) => ({ cursor: encodeCursor({ createdAt: at, id: meta.id }), node: { meta } as DocumentSource }));
-      return {
-        edges,
-        pageInfo: {
-          hasNextPage: rows.length > first,
-          hasPreviousPage: after !== null,
-          startCursor: edges[0]?.cursor ?? null,
-          endCursor: edges[edges.length - 1]?.cursor ?? null,
-        },
-      };
+      return connectionOf(rows, first, after, ({ cursorAt: _c, ...meta }) => ({ meta }) as DocumentSource);
     },
   }),
 }));

@@ -1,0 +1,109 @@
+import { and, desc, eq } from 'drizzle-orm';
+import { isUuid, requireDocument } from '../../auth/access.js';
+import { checkVersionText, createVersion, type VersionRow } from '../../commands/createVersion.js';
+import type { RequestContext } from '../../context.js';
+import { versions } from '../../db/schema.js';
+import { AppError, ErrorCode } from '../../errors.js';
+import { builder } from '../builder.js';
+import { connectionOf, cursorTime, forwardPage, olderThan } from '../pagination.js';
+import { DocumentRef } from './document.js';
+
+/** The text at a saved version, from the live replica (it holds the whole history). */
+async function contentOf(ctx: RequestContext, v: VersionRow): Promise<string> {
+  const doc = await ctx.services.documents.get(v.documentId);
+  if (!doc) throw new AppError(ErrorCode.NOT_FOUND, 'document not found');
+  return doc.textAtVersion(v.frontier);
+}
+
+const DocumentVersionRef = builder.objectRef<VersionRow>('DocumentVersion').implement({
+  description: "A named point in a document's history.",
+  fields: (t) => ({
+    id: t.exposeID('id'),
+    name: t.exposeString('name'),
+    description: t.exposeString('description', { nullable: true }),
+    version: t.field({ type: 'Version', description: 'The frontier this version saved.', resolve: (v) => v.frontier }),
+    authorId: t.exposeID('authorId', { description: 'Who created the version.' }),
+    createdAt: t.field({ type: 'DateTime', resolve: (v) => v.createdAt }),
+    content: t.string({ description: 'The text at this version.', resolve: (v, _a, ctx) => contentOf(ctx, v) }),
+  }),
+});
+
+builder.objectFields(DocumentRef, (t) => ({
+  contentAt: t.string({
+    description: 'The text at any version you have seen (time travel).',
+    args: { version: t.arg({ type: 'Version', required: true }) },
+    resolve: async (d, { version }, ctx) => {
+      const doc = d.live ?? (await ctx.services.documents.get(d.meta.id));
+      if (!doc) throw new AppError(ErrorCode.NOT_FOUND, 'document not found');
+      return doc.textAtVersion(version);
+    },
+  }),
+  versions: t.connection({
+    type: DocumentVersionRef,
+    description: 'Named versions, newest first.',
+    resolve: async (d, args, ctx) => {
+      const { first, after } = forwardPage(args, 'versions');
+      const rows = await ctx.services.db
+        .select({
+          id: versions.id,
+          documentId: versions.documentId,
+          name: versions.name,
+          description: versions.description,
+          frontier: versions.frontier,
+          serverOrder: versions.serverOrder,
+          authorId: versions.authorId,
+          createdAt: versions.createdAt,
+          cursorAt: cursorTime(versions.createdAt),
+        })
+        .from(versions)
+        .where(and(eq(versions.documentId, d.meta.id), olderThan(versions.createdAt, versions.id, after)))
+        .orderBy(desc(versions.createdAt), desc(versions.id))
+        .limit(first + 1);
+      return connectionOf(rows, first, after, ({ cursorAt: _c, ...v }) => v as VersionRow);
+    },
+  }),
+}));
+
+/** The version, if it belongs to a document the caller may see; NOT_FOUND otherwise. */
+async function requireVersion(ctx: RequestContext, id: string): Promise<VersionRow> {
+  const notFound = new AppError(ErrorCode.NOT_FOUND, 'version not found', { versionId: id });
+  if (!isUuid(id)) throw notFound;
+  const [row] = await ctx.services.db.select().from(versions).where(eq(versions.id, id));
+  if (!row) throw notFound;
+  await requireDocument(ctx, row.documentId).catch(() => {
+    throw notFound;
+  });
+  return row as VersionRow;
+}
+
+builder.mutationFields((t) => ({
+  createVersion: t.field({
+    type: DocumentVersionRef,
+    description: "Saves the document's current version under a name.",
+    args: {
+      documentId: t.arg.id({ required: true }),
+      name: t.arg.string({ required: true }),
+      description: t.arg.string({ required: false }),
+    },
+    resolve: (_r, args, ctx) => createVersion(ctx, { documentId: String(args.documentId), name: args.name, description: args.description }),
+  }),
+  renameVersion: t.field({
+    type: DocumentVersionRef,
+    args: { id: t.arg.id({ required: true }), name: t.arg.string({ required: true }), description: t.arg.string({ required: false }) },
+    resolve: async (_r, args, ctx) => {
+      const v = await requireVersion(ctx, String(args.id));
+      const text = checkVersionText(args.name, args.description === undefined ? v.description : args.description);
+      const [row] = await ctx.services.db.update(versions).set(text).where(eq(versions.id, v.id)).returning();
+      return row as VersionRow;
+    },
+  }),
+  deleteVersion: t.boolean({
+    description: 'Deletes a named version (the name only: the history it pointed at stays).',
+    args: { id: t.arg.id({ required: true }) },
+    resolve: async (_r, args, ctx) => {
+      const v = await requireVersion(ctx, String(args.id));
+      await ctx.services.db.delete(versions).where(eq(versions.id, v.id));
+      return true;
+    },
+  }),
+}));
