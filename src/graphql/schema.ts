@@ -8,5 +8,6 @@ import './types/changes.js';
 import './types/presence.js';
 import './types/versions.js';
 import './types/operations.js';
+import './types/diff.js';
 
 export const schema = builder.toSchema({ sortSchema: true });

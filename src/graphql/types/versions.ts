@@ -1,12 +1,15 @@
 import { and, desc, eq } from 'drizzle-orm';
 import { isUuid, requireDocument } from '../../auth/access.js';
 import { checkVersionText, createVersion, type VersionRow } from '../../commands/createVersion.js';
+import { forkDocument } from '../../commands/forkDocument.js';
+import { restoreVersion } from '../../commands/restoreVersion.js';
+import type { RemoteVersion } from '../../crdt/version.js';
 import type { RequestContext } from '../../context.js';
 import { versions } from '../../db/schema.js';
 import { AppError, ErrorCode } from '../../errors.js';
 import { builder } from '../builder.js';
 import { connectionOf, cursorTime, forwardPage, olderThan } from '../pagination.js';
-import { DocumentRef } from './document.js';
+import { DocumentRef, documentSource, type DocumentSource } from './document.js';
 
 /** The text at a saved version, from the live replica (it holds the whole history). */
 async function contentOf(ctx: RequestContext, v: VersionRow): Promise<string> {
@@ -76,7 +79,38 @@ async function requireVersion(ctx: RequestContext, id: string): Promise<VersionR
   return row as VersionRow;
 }
 
+const RestoreVersionPayload = builder.objectRef<{ version: RemoteVersion; document: DocumentSource }>('RestoreVersionPayload').implement({
+  fields: (t) => ({
+    version: t.field({ type: 'Version', description: 'The version after the restore (its new operations included).', resolve: (p) => p.version }),
+    document: t.field({ type: DocumentRef, resolve: (p) => p.document }),
+  }),
+});
+
+const ForkDocumentPayload = builder.objectRef<{ document: DocumentSource }>('ForkDocumentPayload').implement({
+  fields: (t) => ({ document: t.field({ type: DocumentRef, resolve: (p) => p.document }) }),
+});
+
 builder.mutationFields((t) => ({
+  restoreVersion: t.field({
+    type: RestoreVersionPayload,
+    description: "Makes the text equal to an earlier version's text with new operations of yours: nothing is rewound, and the restore can be undone by restoring the version before it.",
+    args: { documentId: t.arg.id({ required: true }), version: t.arg({ type: 'Version', required: true }) },
+    resolve: async (_r, args, ctx) => {
+      const { version, document } = await restoreVersion(ctx, String(args.documentId), args.version);
+      return { version, document: documentSource(document) };
+    },
+  }),
+  forkDocument: t.field({
+    type: ForkDocumentPayload,
+    description: 'A new document of yours with the text of this one at `version` (default: now); its history starts there.',
+    args: { documentId: t.arg.id({ required: true }), version: t.arg({ type: 'Version', required: false }), title: t.arg.string({ required: true }) },
+    resolve: async (_r, args, ctx) => {
+      const id = await forkDocument(ctx, { documentId: String(args.documentId), version: args.version ?? null, title: args.title });
+      const live = await ctx.services.documents.get(id);
+      if (!live) throw new AppError(ErrorCode.INTERNAL_SERVER_ERROR, 'forked document vanished');
+      return { document: documentSource(live) };
+    },
+  }),
   createVersion: t.field({
     type: DocumentVersionRef,
     description: "Saves the document's current version under a name.",
