@@ -5,7 +5,7 @@ import { useServer } from '../helpers/fixture.js';
 const env = useServer();
 
 const RESTORE = 'mutation($d: ID!, $v: Version!) { restoreVersion(documentId: $d, version: $v) { version document { content } } }';
-const CONTENT_AT = 'query($d: ID!, $v: Version!) { document(id: $d) { contentAt(version: $v) } }';
+const CONTENT_AT = 'query($d: ID!, $v: Version) { document(id: $d) { contentAt(version: $v) } }';
 
 /** Applies positional ops (as the API returns them) to a text. */
 const applyOps = (text: string, ops: Change['ops']) => replay(text, [{ ops } as Change]);

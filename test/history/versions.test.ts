@@ -5,7 +5,7 @@ import { useServer } from '../helpers/fixture.js';
 
 const env = useServer();
 
-const CONTENT_AT = 'query($d: ID!, $v: Version!) { document(id: $d) { contentAt(version: $v) } }';
+const CONTENT_AT = 'query($d: ID!, $v: Version) { document(id: $d) { contentAt(version: $v) } }';
 
 /** A deterministic pseudo-random sequence. */
 function rng(seed: number) {
@@ -56,6 +56,24 @@ describe('time travel', () => {
       expect(r.data.document.contentAt, JSON.stringify(s.version)).toBe(s.text);
     }
     for (const c of clients) c.log.free();
+  });
+
+  it('contentAt(at) gives the text as it was at a moment', async () => {
+    const { token } = await newUser(env.url);
+    const before = new Date(Date.now() - 1_000).toISOString();
+    const doc = await newDocument(env.url, token, 'one');
+    await new Promise((r) => setTimeout(r, 30));
+    const t1 = new Date().toISOString();
+    await new Promise((r) => setTimeout(r, 30));
+    const r = await edit(env.url, token, { documentId: doc.id, agent: doc.agent, seq: 0, parents: doc.version, ops: [{ insert: { pos: 3, text: ' two' } }] });
+    expect(r.errors).toBeUndefined();
+    const t2 = new Date().toISOString();
+    const at = async (when: string) => (await ok(env.url, 'query($d: ID!, $at: DateTime) { document(id: $d) { contentAt(at: $at) } }', { d: doc.id, at: when }, token)).document.contentAt;
+    expect(await at(before)).toBe('');
+    expect(await at(t1)).toBe('one');
+    expect(await at(t2)).toBe('one two');
+    expect(codeOf(await gql(env.url, 'query($d: ID!) { document(id: $d) { contentAt } }', { d: doc.id }, token))).toBe('BAD_USER_INPUT');
+    expect(codeOf(await gql(env.url, 'query($d: ID!, $v: Version, $at: DateTime) { document(id: $d) { contentAt(version: $v, at: $at) } }', { d: doc.id, v: doc.version, at: t2 }, token))).toBe('BAD_USER_INPUT');
   });
 
   it('refuses a version the document does not have', async () => {

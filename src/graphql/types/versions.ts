@@ -6,10 +6,26 @@ import { restoreVersion } from '../../commands/restoreVersion.js';
 import type { RemoteVersion } from '../../crdt/version.js';
 import type { RequestContext } from '../../context.js';
 import { versions } from '../../db/schema.js';
-import { AppError, ErrorCode } from '../../errors.js';
+import { AppError, ErrorCode, badInput } from '../../errors.js';
 import { builder } from '../builder.js';
 import { connectionOf, cursorTime, forwardPage, olderThan } from '../pagination.js';
 import { DocumentRef, documentSource, type DocumentSource } from './document.js';
+
+/**
+ * The version after every operation row committed by `at`: the rows up to the last one stamped at or
+ * before it (server orders are commit order), each agent's highest seq among them. (A patch row that
+ * carried several agents records the first one's range only; a later row of the others covers theirs.)
+ */
+async function versionAt(ctx: RequestContext, documentId: string, at: Date): Promise<RemoteVersion> {
+  const { rows } = await ctx.services.pool.query<{ agent: string; seq: number }>(
+    `SELECT agent, max(seq_end) - 1 AS seq FROM operations
+      WHERE document_id = $1 AND seq_end > seq_start AND server_order <= (
+        SELECT coalesce(max(server_order), 0) FROM operations WHERE document_id = $1 AND date_trunc('milliseconds', created_at) <= $2)
+      GROUP BY agent`,
+    [documentId, at],
+  );
+  return rows.map((r) => [r.agent, Number(r.seq)]);
+}
 
 /** The text at a saved version, from the live replica (it holds the whole history). */
 async function contentOf(ctx: RequestContext, v: VersionRow): Promise<string> {
@@ -33,12 +49,16 @@ const DocumentVersionRef = builder.objectRef<VersionRow>('DocumentVersion').impl
 
 builder.objectFields(DocumentRef, (t) => ({
   contentAt: t.string({
-    description: 'The text at any version you have seen (time travel).',
-    args: { version: t.arg({ type: 'Version', required: true }) },
-    resolve: async (d, { version }, ctx) => {
+    description: 'The text at any version you have seen, or as it was at a moment (time travel). Give exactly one of `version` and `at`.',
+    args: {
+      version: t.arg({ type: 'Version', required: false }),
+      at: t.arg({ type: 'DateTime', required: false, description: 'The text after every edit committed by then.' }),
+    },
+    resolve: async (d, { version, at }, ctx) => {
+      if ((version == null) === (at == null)) throw badInput('give exactly one of version and at');
       const doc = d.live ?? (await ctx.services.documents.get(d.meta.id));
       if (!doc) throw new AppError(ErrorCode.NOT_FOUND, 'document not found');
-      return doc.textAtVersion(version);
+      return doc.textAtVersion(version ?? (await versionAt(ctx, d.meta.id, at!)));
     },
   }),
   versions: t.connection({
