@@ -7,7 +7,13 @@ import { EXPECTED_SHA, eventsOf, readTrace, sha256, toOps, type ConcurrentTrace,
 const MAX_OPS = 1000;
 
 /** Replays a sequential trace through editDocument: consecutive patches go together, up to 1,000 ops an edit. */
-export async function replaySequential(url: string, token: string, documentId: string, trace: SequentialTrace): Promise<{ events: number; ms: number; edits: number }> {
+export async function replaySequential(
+  url: string,
+  token: string,
+  documentId: string,
+  trace: SequentialTrace,
+  onVersion: (v: unknown) => void = () => undefined,
+): Promise<{ events: number; ms: number; edits: number }> {
   const w = await joinDoc(url, token, documentId);
   let seq = 0;
   let parents = w.version;
@@ -21,6 +27,7 @@ export async function replaySequential(url: string, token: string, documentId: s
     const r = await post(url, JSON.stringify({ query: EDIT, variables: { i: { documentId, agent: w.agent, seq, parents, ops: batch } } }), token);
     if (r.json.errors) throw new Error(JSON.stringify(r.json.errors));
     parents = r.json.data.editDocument.version;
+    onVersion(parents);
     seq += n;
     events += n;
     edits++;
