@@ -1,10 +1,23 @@
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { gunzipSync } from 'node:zlib';
 
-/** Traces are read from ../shared/traces (never copied into the repository). TRACES_DIR overrides. */
-export const TRACES_DIR = process.env.TRACES_DIR ?? path.resolve(process.cwd(), '../shared/traces');
+/**
+ * Traces are read from the team's shared folder, never copied into the repository: TRACES_DIR, else
+ * the nearest `shared/traces` beside the checkout or one of its parents (../shared/traces for a
+ * checkout next to it), else this machine's /work/shared/traces.
+ */
+export const TRACES_DIR = process.env.TRACES_DIR ?? findTraces();
+
+function findTraces(): string {
+  for (let dir = path.resolve(process.cwd(), '..'); ; dir = path.dirname(dir)) {
+    const candidate = path.join(dir, 'shared', 'traces');
+    if (existsSync(candidate)) return candidate;
+    if (path.dirname(dir) === dir) break;
+  }
+  return '/work/shared/traces';
+}
 
 export type Patch = [number, number, string];
 export interface SequentialTrace {
