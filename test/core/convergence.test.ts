@@ -2,6 +2,7 @@ import { OpLog } from 'diamond-types-node';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { PATCH, content, gql, join, newDocument, newUser, replay, subscribeChanges, wsClient, type WireOp } from '../helpers/client.js';
+import { textOf } from '../helpers/crdt.js';
 import { useServer } from '../helpers/fixture.js';
 
 const env = useServer();
@@ -42,10 +43,7 @@ class Client {
   }
 
   text(): string {
-    const b = this.log.checkout();
-    const t = b.get();
-    b.free();
-    return t;
+    return textOf(this.log);
   }
 
   length(): number {

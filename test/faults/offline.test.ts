@@ -1,6 +1,7 @@
 import { OpLog } from 'diamond-types-node';
 import { describe, expect, it } from 'vitest';
 import { EDIT, PATCH, content, gql, join, newDocument, newUser, replay, subscribeChanges, wsClient, type WireOp } from '../helpers/client.js';
+import { textOf } from '../helpers/crdt.js';
 import { useServer } from '../helpers/fixture.js';
 
 const env = useServer();
@@ -21,10 +22,7 @@ class Editor {
     this.log = new OpLog(agent);
   }
   text(): string {
-    const b = this.log.checkout();
-    const t = b.get();
-    b.free();
-    return t;
+    return textOf(this.log);
   }
   merge(patchBase64: string) {
     this.log.addFromBytes(Buffer.from(patchBase64, 'base64'));

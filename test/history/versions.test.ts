@@ -1,6 +1,7 @@
 import { OpLog } from 'diamond-types-node';
 import { describe, expect, it } from 'vitest';
 import { PATCH, codeOf, content, edit, gql, join, newDocument, newUser, ok } from '../helpers/client.js';
+import { textOf } from '../helpers/crdt.js';
 import { useServer } from '../helpers/fixture.js';
 
 const env = useServer();
@@ -12,12 +13,6 @@ function rng(seed: number) {
   return () => ((seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32);
 }
 
-function textOf(log: OpLog): string {
-  const b = log.checkout();
-  const t = b.get();
-  b.free();
-  return t;
-}
 
 describe('time travel', () => {
   it('contentAt any version a client saw equals the text that client computed at that version', async () => {
