@@ -67,7 +67,7 @@ export function buildApp(config: Config, log: Logger = pino({ level: config.logL
       limits: config.limits,
       streamBounds: { events: config.limits.maxSubscriberBufferEvents, bytes: config.limits.maxSubscriberBufferBytes },
       idleMs: config.collab.idleMs,
-      snapshotEvery: { ops: config.collab.snapshotEveryOps, events: config.collab.snapshotEveryEvents },
+      jobs: config.collab,
     });
     await documents.start();
     presenceStore = config.redisUrl ? createRedisPresenceStore(config.redisUrl, log, `cowrite-${instanceId}`) : memoryPresenceStore;

@@ -62,6 +62,10 @@ const ConfigSchema = z.object({
     snapshotEveryOps: z.coerce.number().int().positive().default(500),
     /** ...or after this many inserted and deleted characters (SNAPSHOT_EVERY_EVENTS, default 20000). */
     snapshotEveryEvents: z.coerce.number().int().positive().default(20_000),
+    /** Close a burst of activity into an automatic version after this many quiet ms (AUTO_VERSION_QUIET_MS, default 300000). */
+    autoVersionQuietMs: z.coerce.number().int().positive().default(300_000),
+    /** ...or once it holds this many operation rows (AUTO_VERSION_MAX_OPS, default 1000). */
+    autoVersionMaxOps: z.coerce.number().int().positive().default(1_000),
   }),
 });
 
@@ -93,7 +97,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Deep
       maxSubscriberBufferEvents: env.MAX_SUBSCRIBER_BUFFER_EVENTS,
       maxSubscriberBufferBytes: env.MAX_SUBSCRIBER_BUFFER_BYTES,
     },
-    collab: { idleMs: env.DOC_IDLE_MS, snapshotEveryOps: env.SNAPSHOT_EVERY_OPS, snapshotEveryEvents: env.SNAPSHOT_EVERY_EVENTS },
+    collab: { idleMs: env.DOC_IDLE_MS, snapshotEveryOps: env.SNAPSHOT_EVERY_OPS, snapshotEveryEvents: env.SNAPSHOT_EVERY_EVENTS,
+      autoVersionQuietMs: env.AUTO_VERSION_QUIET_MS,
+      autoVersionMaxOps: env.AUTO_VERSION_MAX_OPS,
+    },
   };
   const config = ConfigSchema.parse(fromEnv);
   return merge(config, overrides) as Config;

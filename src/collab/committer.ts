@@ -3,6 +3,14 @@ import type { Logger } from 'pino';
 import type { LogEntry } from '../crdt/replica.js';
 import { AppError, ErrorCode, isUnavailable } from '../errors.js';
 
+/** When a commit queues the jobs that follow it (see drizzle/0005_append_autoversion.sql). */
+export interface JobThresholds {
+  snapshotEveryOps: number;
+  snapshotEveryEvents: number;
+  autoVersionQuietMs: number;
+  autoVersionMaxOps: number;
+}
+
 /** One operation row to append to a document's log. */
 export interface OpRow {
   agent: string;
@@ -39,7 +47,7 @@ export class Committer {
   constructor(
     private readonly pool: pg.Pool,
     private readonly log: Logger,
-    private readonly snapshotEvery: { ops: number; events: number },
+    private readonly jobs: JobThresholds,
   ) {}
 
   /** Appends rows to a document's log; resolves once they are committed. */
@@ -114,10 +122,12 @@ export class Committer {
       }
       counts.set(r.documentId, n);
     }
-    const res = await this.pool.query<{ document_id: string; base: string }>('SELECT document_id, base FROM cowrite_append($1::jsonb, $2, $3)', [
+    const res = await this.pool.query<{ document_id: string; base: string }>('SELECT document_id, base FROM cowrite_append($1::jsonb, $2, $3, $4, $5)', [
       JSON.stringify(rows),
-      this.snapshotEvery.ops,
-      this.snapshotEvery.events,
+      this.jobs.snapshotEveryOps,
+      this.jobs.snapshotEveryEvents,
+      this.jobs.autoVersionQuietMs,
+      this.jobs.autoVersionMaxOps,
     ]);
     const base = new Map(res.rows.map((r) => [r.document_id, Number(r.base)]));
     return batch.map((r, i) => {

@@ -7,7 +7,7 @@ import type { Topics, WireEntry } from '../realtime/topics.js';
 import type { LogEntry } from '../crdt/replica.js';
 import { ChangeFeed } from './changeFeed.js';
 import type { StreamBounds } from './changeStream.js';
-import { Committer } from './committer.js';
+import { Committer, type JobThresholds } from './committer.js';
 import { LiveDocument, type LiveDocumentDeps } from './liveDocument.js';
 
 export interface DocumentsOptions {
@@ -19,7 +19,7 @@ export interface DocumentsOptions {
   /** This instance's id: messages it sent itself are ignored. */
   instanceId: string;
   idleMs: number;
-  snapshotEvery: { ops: number; events: number };
+  jobs: JobThresholds;
 }
 
 /** How often resident documents are checked against PostgreSQL for rows a lost message would have carried. */
@@ -47,7 +47,7 @@ export class Documents {
   private stopped = false;
 
   constructor(private readonly opts: DocumentsOptions) {
-    this.committer = new Committer(opts.pool, opts.log, opts.snapshotEvery);
+    this.committer = new Committer(opts.pool, opts.log, opts.jobs);
     this.feed = new ChangeFeed(opts.log);
     this.deps = {
       pool: opts.pool,

@@ -1,3 +1,4 @@
+import { sql } from 'drizzle-orm';
 import { requireViewer } from '../auth/access.js';
 import type { RequestContext } from '../context.js';
 import { Replica, type TextOp } from '../crdt/replica.js';
@@ -48,6 +49,12 @@ export async function createDocument(ctx: RequestContext, input: CreateDocumentI
         authorId: viewer.userId,
         inserted: row.inserted,
       });
+      // The initial text starts the first burst of activity (later rows are appended by cowrite_append, which queues its own).
+      const { autoVersionQuietMs: quietMs, autoVersionMaxOps: maxOps } = config.collab;
+      await tx.execute(
+        sql`SELECT graphile_worker.add_job('document__autoversion', ${JSON.stringify({ documentId: id, quietMs, maxOps })}::json,
+              job_key := ${`document__autoversion:${id}`}, run_at := now() + make_interval(secs => ${quietMs / 1000}))`,
+      );
     }
     return id;
   });

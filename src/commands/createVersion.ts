@@ -7,6 +7,8 @@ import { hasLoneSurrogate } from '../crdt/text.js';
 export interface VersionRow {
   id: string;
   documentId: string;
+  kind: 'NAMED' | 'AUTO';
+  authorIds: string[];
   name: string;
   description: string | null;
   frontier: [string, number][];
@@ -33,7 +35,7 @@ export async function createVersion(ctx: RequestContext, input: { documentId: st
   const frontier = doc.version();
   const [row] = await ctx.services.db
     .insert(versions)
-    .values({ documentId: doc.id, ...text, frontier, serverOrder: doc.appliedOrder, authorId: ctx.viewer!.userId })
+    .values({ documentId: doc.id, kind: 'NAMED', ...text, frontier, serverOrder: doc.appliedOrder, authorId: ctx.viewer!.userId, authorIds: [ctx.viewer!.userId] })
     .returning();
   return row as VersionRow;
 }

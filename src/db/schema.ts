@@ -32,6 +32,8 @@ export const documents = pgTable('documents', {
   opCount: bigint('op_count', { mode: 'number' }).notNull().default(0),
   /** Inserted plus deleted code points over all operation rows (what a replay costs). */
   eventCount: bigint('event_count', { mode: 'number' }).notNull().default(0),
+  /** Operation rows covered by automatic versions so far: later rows are the open burst of activity. */
+  versionedOrder: bigint('versioned_order', { mode: 'number' }).notNull().default(0),
   createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
   updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
 }, (t) => [index('documents_owner_created_idx').on(t.ownerId, t.createdAt)]);
@@ -89,6 +91,8 @@ export const workerLeases = pgTable('worker_leases', {
 export const versions = pgTable('versions', {
   id: uuid('id').primaryKey().default(sql`gen_random_uuid()`),
   documentId: uuid('document_id').notNull().references(() => documents.id, { onDelete: 'cascade' }),
+  /** NAMED (createVersion) or AUTO (a burst of activity closed by document__autoversion). */
+  kind: text('kind').$type<'NAMED' | 'AUTO'>().notNull().default('NAMED'),
   name: text('name').notNull(),
   description: text('description'),
   /** The frontier saved: the document's version when the version was created. */
@@ -96,5 +100,7 @@ export const versions = pgTable('versions', {
   /** Operation rows it covers (server orders 1..serverOrder). */
   serverOrder: bigint('server_order', { mode: 'number' }).notNull(),
   authorId: uuid('author_id').notNull().references(() => users.id),
+  /** Everyone whose operations the version's burst holds (AUTO); the creator alone for NAMED. */
+  authorIds: jsonb('author_ids').$type<string[]>().notNull().default([]),
   createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
 }, (t) => [index('versions_document_created_idx').on(t.documentId, t.createdAt)]);

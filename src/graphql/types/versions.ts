@@ -34,14 +34,23 @@ async function contentOf(ctx: RequestContext, v: VersionRow): Promise<string> {
   return doc.textAtVersion(v.frontier);
 }
 
+const VersionKindRef = builder.enumType('VersionKind', {
+  values: {
+    NAMED: { value: 'NAMED', description: 'Saved by a user with createVersion.' },
+    AUTO: { value: 'AUTO', description: 'A burst of activity, closed after a quiet period or once it grew large.' },
+  } as const,
+});
+
 const DocumentVersionRef = builder.objectRef<VersionRow>('DocumentVersion').implement({
   description: "A named point in a document's history.",
   fields: (t) => ({
     id: t.exposeID('id'),
+    kind: t.field({ type: VersionKindRef, resolve: (v) => v.kind }),
     name: t.exposeString('name'),
     description: t.exposeString('description', { nullable: true }),
     version: t.field({ type: 'Version', description: 'The frontier this version saved.', resolve: (v) => v.frontier }),
-    authorId: t.exposeID('authorId', { description: 'Who created the version.' }),
+    authorId: t.exposeID('authorId', { description: 'Who created the version (for AUTO, the first of its authors).' }),
+    authorIds: t.exposeIDList('authorIds', { description: "Everyone whose edits it holds (AUTO), or its creator (NAMED)." }),
     createdAt: t.field({ type: 'DateTime', resolve: (v) => v.createdAt }),
     content: t.string({ description: 'The text at this version.', resolve: (v, _a, ctx) => contentOf(ctx, v) }),
   }),
@@ -63,7 +72,7 @@ builder.objectFields(DocumentRef, (t) => ({
   }),
   versions: t.connection({
     type: DocumentVersionRef,
-    description: 'Named versions, newest first.',
+    description: 'Named and automatic versions, newest first.',
     resolve: async (d, args, ctx) => {
       const { first, after } = forwardPage(args, 'versions');
       const rows = await ctx.services.db
@@ -75,6 +84,8 @@ builder.objectFields(DocumentRef, (t) => ({
           frontier: versions.frontier,
           serverOrder: versions.serverOrder,
           authorId: versions.authorId,
+          kind: versions.kind,
+          authorIds: versions.authorIds,
           createdAt: versions.createdAt,
           cursorAt: cursorTime(versions.createdAt),
         })
@@ -87,7 +98,7 @@ builder.objectFields(DocumentRef, (t) => ({
   }),
 }));
 
-/** The version, if it belongs to a document the caller may see; NOT_FOUND otherwise. */
+/** A named version of a document the caller may see; NOT_FOUND otherwise (BAD_USER_INPUT for an automatic one). */
 async function requireVersion(ctx: RequestContext, id: string): Promise<VersionRow> {
   const notFound = new AppError(ErrorCode.NOT_FOUND, 'version not found', { versionId: id });
   if (!isUuid(id)) throw notFound;
@@ -96,6 +107,7 @@ async function requireVersion(ctx: RequestContext, id: string): Promise<VersionR
   await requireDocument(ctx, row.documentId).catch(() => {
     throw notFound;
   });
+  if (row.kind !== 'NAMED') throw badInput('only named versions can be renamed or deleted', { versionId: id });
   return row as VersionRow;
 }
 
