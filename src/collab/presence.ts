@@ -117,8 +117,14 @@ export class Presence {
    * moved or left. With `agent`, that participant is present while the subscription is open.
    */
   async subscribe(doc: LiveDocument, holder: { agent: string; userId: string; displayName: string } | null): Promise<PresenceStream> {
+    const loading = this.doc(doc.id);
+    await (loading.loaded ??= this.load(doc.id, loading));
+    // The sweep may have dropped it (empty) while the store was read: carry what was loaded over.
     const d = this.doc(doc.id);
-    await (d.loaded ??= this.load(doc.id, d));
+    if (d !== loading) {
+      d.loaded = loading.loaded;
+      for (const [agent, p] of loading.participants) if (!d.participants.has(agent)) d.participants.set(agent, p);
+    }
     const stream = new PresenceStream(doc.id, holder?.agent ?? null, () => this.snapshot(doc.id, d));
     if (holder) {
       d.held.set(holder.agent, (d.held.get(holder.agent) ?? 0) + 1);

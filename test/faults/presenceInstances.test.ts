@@ -26,7 +26,9 @@ describe('presence across instances', () => {
     await early.until(() => early.events.length > 0);
     const wsA = wsClient(a.wsUrl, token);
     const held = subscribePresence(wsA, doc.id, two.agent);
-    await held.until(() => held.present.has(two.agent));
+    await held.until(() => held.present.has(two.agent), 20_000).catch((err) => {
+      throw new Error(`${(err as Error).message}\ninstance A said:\n${a.output().slice(-3000)}`);
+    });
     const r = await gql(a.url, UPDATE_PRESENCE, { d: doc.id, agent: two.agent, cursor: { anchor: 6, head: 6 } }, token);
     expect(r.errors).toBeUndefined();
     await early.until(() => early.present.get(two.agent)?.cursor?.anchor === 6);
