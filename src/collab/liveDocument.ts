@@ -474,8 +474,10 @@ export class LiveDocument implements FeedListener {
         if (w.kind === 'edit') return this.replica.applyEdit(w.agent, w.seq, w.parents, w.ops, this.deps.limits);
         return this.replica.applyPatch(w.bytes, (agent) => this.agents.get(agent) === w.userId, this.deps.limits);
       } catch (err) {
-        // A version from another instance may not have reached us yet: read the log, then try again.
-        if (err instanceof UnknownVersionError && attempt === 0 && (await this.catchUp()) > 0) continue;
+        // A version, or the agent's earlier operations, committed on another instance may not have
+        // reached us yet: read the log, then try again (once: after that the error is the client's).
+        const mayBeBehind = err instanceof UnknownVersionError || (err instanceof AppError && err.code === ErrorCode.SEQ_GAP);
+        if (mayBeBehind && attempt === 0 && (await this.catchUp()) > 0) continue;
         throw err;
       }
     }

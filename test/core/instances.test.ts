@@ -77,6 +77,27 @@ describe('several instances on one PostgreSQL and Redis', () => {
     await wsB.dispose();
   });
 
+  it("one agent's edits alternating between instances are accepted even when the other instance has not heard of its last one (no false SEQ_GAP)", async () => {
+    // An instance that gets no messages at all (no Redis): everything it learns, it reads from
+    // PostgreSQL, as an instance does when a message is late or lost.
+    const deaf = await startServer(db.url);
+    try {
+      const { token } = await newUser(a.url);
+      const doc = await newDocument(a.url, token, '');
+      await join(deaf.url, token, doc.id); // it loads the document
+      let parents: unknown = doc.version;
+      for (let i = 0; i < 10; i++) {
+        // The same agent, its next seq, on the other instance than its previous edit.
+        const r = await edit((i % 2 ? deaf : a).url, token, { documentId: doc.id, agent: doc.agent, seq: i, parents, ops: [{ insert: { pos: i, text: String(i) } }] });
+        expect(r.errors, JSON.stringify(r.errors)).toBeUndefined();
+        parents = r.data.editDocument.version;
+      }
+      expect((await content(deaf.url, token, doc.id)).content).toBe('0123456789');
+    } finally {
+      await deaf.stop();
+    }
+  });
+
   it('an edit against a version just returned by the other instance is accepted (no false UNKNOWN_VERSION)', async () => {
     const { token } = await newUser(a.url);
     const doc = await newDocument(a.url, token, 'x');
