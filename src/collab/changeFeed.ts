@@ -46,8 +46,7 @@ export class ChangeFeed {
     worker.on('exit', (code) => {
       if (this.stopping || this.worker !== worker) return;
       this.log.error({ code }, 'change-feed thread exited; restarting it');
-      for (const resolve of this.settling.values()) resolve();
-      this.settling.clear();
+      this.releaseSettles();
       this.spawn();
       const lost = [...this.listeners];
       this.listeners.clear();
@@ -79,9 +78,14 @@ export class ChangeFeed {
     });
   }
 
-  async stop(): Promise<void> {
+  /** A thread that is gone owes nothing more: whoever waits on a settle may go on. */
+  private releaseSettles(): void {
     for (const resolve of this.settling.values()) resolve();
     this.settling.clear();
+  }
+
+  async stop(): Promise<void> {
+    this.releaseSettles();
     this.stopping = true;
     const w = this.worker;
     this.worker = null;

@@ -78,13 +78,18 @@ export class Documents {
    * are in its subscribers' streams.
    */
   async drain(): Promise<void> {
-    await Promise.allSettled([...this.loading.values()]);
-    await Promise.all([...this.resident.values()].map((d) => d.drain()));
-    await this.committer.idle();
+    await this.finishWork();
     await this.feed.settle();
     // Subscribers that are reading take their last events; one that is not is not waited for long.
     for (let i = 0; i < 100 && [...this.resident.values()].some((d) => d.pendingEvents() > 0); i++) await new Promise((r) => setTimeout(r, 10));
     await new Promise((r) => setImmediate(r));
+  }
+
+  /** Waits for loads in flight and every document's queued edits, committed. */
+  private async finishWork(): Promise<void> {
+    await Promise.allSettled([...this.loading.values()]);
+    await Promise.all([...this.resident.values()].map((d) => d.drain()));
+    await this.committer.idle();
   }
 
   /** Finishes queued work, ends subscriptions and frees every replica. */
@@ -93,9 +98,7 @@ export class Documents {
     if (this.sweepTimer) clearInterval(this.sweepTimer);
     if (this.resyncTimer) clearInterval(this.resyncTimer);
     if (this.busSub !== null) this.opts.bus.unsubscribe(this.busSub);
-    await Promise.allSettled([...this.loading.values()]);
-    await Promise.all([...this.resident.values()].map((d) => d.drain()));
-    await this.committer.idle();
+    await this.finishWork();
     for (const d of this.resident.values()) {
       d.endStreams();
       d.dispose();

@@ -175,18 +175,29 @@ export class LiveDocument implements FeedListener {
    */
   async textAtVersion(version: RemoteVersion): Promise<string> {
     this.touch();
-    for (let attempt = 0; ; attempt++) {
-      try {
-        const f = this.replica.resolve(version, 'version');
-        // A version that includes operations still being committed is not one a client has seen.
-        if (!this.replica.descends(this.committed, f)) throw new UnknownVersionError('version');
-        return this.replica.textAtPast(f);
-      } catch (err) {
-        if (!(err instanceof UnknownVersionError) || attempt > 0 || this.lost) throw err;
-        this.remote(0, Number.MAX_SAFE_INTEGER, []);
-        await this.drain();
-      }
+    await this.catchUpTo(version);
+    const f = this.replica.resolve(version, 'version');
+    // A version that includes operations still being committed is not one a client has seen.
+    if (!this.replica.descends(this.committed, f)) throw new UnknownVersionError('version');
+    return this.replica.textAtPast(f);
+  }
+
+  /**
+   * A version given by another instance may name rows this one has not merged yet (its message is
+   * late or lost): when the replica does not know it, the queue reads the log from PostgreSQL first,
+   * and this resolves once that (and any commit in flight) is done. Whether it is known then is the
+   * caller's to check.
+   */
+  private async catchUpTo(version: RemoteVersion): Promise<void> {
+    try {
+      const f = this.replica.resolve(version, 'version');
+      if (this.replica.descends(this.committed, f)) return;
+    } catch (err) {
+      if (!(err instanceof UnknownVersionError)) throw err;
     }
+    if (this.lost) return;
+    this.remote(0, Number.MAX_SAFE_INTEGER, []);
+    await this.drain();
   }
 
   /** Records an agent issued to a user (joinDocument on this instance). */
@@ -241,6 +252,8 @@ export class LiveDocument implements FeedListener {
    * event taking `since` to the current version, then every later event, with no gap.
    */
   async subscribe(userId: string, since: RemoteVersion | null, wantsPatch = true): Promise<ChangeStream> {
+    // The change feed is fed from this replica, in order: once the replica knows `since`, so will it.
+    if (since !== null) await this.catchUpTo(since);
     const stream = new ChangeStream(userId, since, wantsPatch, this.deps.streamBounds);
     await this.adopt(stream);
     return stream;

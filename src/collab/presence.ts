@@ -166,13 +166,15 @@ export class Presence {
     for (const p of await this.opts.store.load(id)) if (!d.participants.has(p.agent)) d.participants.set(p.agent, p);
   }
 
-  private remove(d: DocPresence, agent: string): void {
+  /** A participant leaves: this instance's subscribers are told, and (`announce`) the other instances. */
+  private remove(d: DocPresence, agent: string, announce = true): void {
     if (!d.participants.delete(agent)) return;
     d.shown.delete(agent);
     d.idle.delete(agent);
     d.changed.delete(agent);
-    d.outUpserts.delete(agent);
     d.left.add(agent);
+    if (!announce) return;
+    d.outUpserts.delete(agent);
     d.outLeaves.add(agent);
   }
 
@@ -190,15 +192,7 @@ export class Presence {
         d.idle.delete(p.agent);
       }
     }
-    for (const agent of m.leaves) {
-      if (d.held.has(agent)) continue;
-      if (d.participants.delete(agent)) {
-        d.shown.delete(agent);
-        d.idle.delete(agent);
-        d.changed.delete(agent);
-        d.left.add(agent);
-      }
-    }
+    for (const agent of m.leaves) if (!d.held.has(agent)) this.remove(d, agent, false);
   }
 
   /** Sends what changed in each document since the last tick. */

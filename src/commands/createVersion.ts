@@ -1,8 +1,7 @@
 import { requireDocument } from '../auth/access.js';
 import type { RequestContext } from '../context.js';
 import { versions } from '../db/schema.js';
-import { badInput } from '../errors.js';
-import { hasLoneSurrogate } from '../crdt/text.js';
+import { checkText } from '../validation.js';
 
 export interface VersionRow {
   id: string;
@@ -17,13 +16,12 @@ export interface VersionRow {
   createdAt: Date;
 }
 
-/** Checks a version's name and description (trimmed name, 1..200 code points, no lone surrogates). */
+/** Checks a version's name (trimmed, 1 to 200 code points) and description (at most 2,000). */
 export function checkVersionText(name: string, description: string | null | undefined): { name: string; description: string | null } {
-  const n = name.trim();
-  if (n.length === 0 || Array.from(n).length > 200) throw badInput('name must be 1 to 200 characters', { field: 'name', max: 200 });
-  if (description != null && Array.from(description).length > 2000) throw badInput('description must be at most 2000 characters', { field: 'description', max: 2000 });
-  if (hasLoneSurrogate(n) || (description != null && hasLoneSurrogate(description))) throw badInput('text must not contain lone surrogates');
-  return { name: n, description: description ?? null };
+  return {
+    name: checkText(name.trim(), 'name', 200, { allowEmpty: false }),
+    description: description == null ? null : checkText(description, 'description', 2_000),
+  };
 }
 
 /** Records the document's current (committed) version under a name. The history itself is never touched. */

@@ -3,8 +3,7 @@ import type { LiveDocument } from '../collab/liveDocument.js';
 import type { RequestContext } from '../context.js';
 import { textDiffOps } from '../crdt/textDiff.js';
 import type { RemoteVersion } from '../crdt/version.js';
-import { documentAgents } from '../db/schema.js';
-import { newAgent } from './newAgent.js';
+import { issueAgent } from './newAgent.js';
 
 /**
  * Makes the current text equal to the text at `version`, with new operations by the caller (under a
@@ -19,9 +18,7 @@ export async function restoreVersion(ctx: RequestContext, documentId: string, ve
   const now = doc.snapshot();
   const ops = textDiffOps(now.content, target);
   if (ops.length === 0) return { version: now.version, document: doc };
-  const agent = newAgent();
-  await ctx.services.db.insert(documentAgents).values({ documentId: doc.id, agent, userId });
-  doc.noteAgent(agent, userId);
+  const agent = await issueAgent(ctx, doc);
   const result = await doc.edit(userId, agent, 0, now.version, ops);
   return { version: result.version, document: doc };
 }

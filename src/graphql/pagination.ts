@@ -34,16 +34,21 @@ export function forwardPage(args: { first?: number | null; after?: string | null
   return { first, after: args.after ? decodeCursor(args.after) : null };
 }
 
-/** Builds the connection from up to first + 1 rows (the extra one says whether there is a next page). */
-export function connectionOf<R extends { cursorAt: string; id: string }, N>(rows: R[], first: number, after: Cursor | null, node: (r: R) => N) {
-  const edges = rows.slice(0, first).map((r) => ({ cursor: encodeCursor({ createdAt: r.cursorAt, id: r.id }), node: node(r) }));
+/** Builds a forward connection from up to first + 1 rows (the extra one says whether there is a next page). */
+export function pageOf<R, N>(rows: R[], first: number, hasPreviousPage: boolean, cursor: (r: R) => string, node: (r: R) => N) {
+  const edges = rows.slice(0, first).map((r) => ({ cursor: cursor(r), node: node(r) }));
   return {
     edges,
     pageInfo: {
       hasNextPage: rows.length > first,
-      hasPreviousPage: after !== null,
+      hasPreviousPage,
       startCursor: edges[0]?.cursor ?? null,
       endCursor: edges[edges.length - 1]?.cursor ?? null,
     },
   };
+}
+
+/** pageOf for rows paged by (createdAt, id). */
+export function connectionOf<R extends { cursorAt: string; id: string }, N>(rows: R[], first: number, after: Cursor | null, node: (r: R) => N) {
+  return pageOf(rows, first, after !== null, (r) => encodeCursor({ createdAt: r.cursorAt, id: r.id }), node);
 }

@@ -77,7 +77,7 @@ describe('several instances on one PostgreSQL and Redis', () => {
     await wsB.dispose();
   });
 
-  it("one agent's edits alternating between instances are accepted even when the other instance has not heard of its last one (no false SEQ_GAP)", async () => {
+  it("an instance that has not heard of another's latest edits accepts the agent's next edit (no false SEQ_GAP) and a subscription from that version (no false UNKNOWN_VERSION)", async () => {
     // An instance that gets no messages at all (no Redis): everything it learns, it reads from
     // PostgreSQL, as an instance does when a message is late or lost.
     const deaf = await startServer(db.url);
@@ -93,6 +93,20 @@ describe('several instances on one PostgreSQL and Redis', () => {
         parents = r.data.editDocument.version;
       }
       expect((await content(deaf.url, token, doc.id)).content).toBe('0123456789');
+      // A subscriber resuming there from a version only the other instance has told it about (no UNKNOWN_VERSION).
+      const r = await edit(a.url, token, { documentId: doc.id, agent: doc.agent, seq: 10, parents, ops: [{ insert: { pos: 10, text: '!' } }] });
+      const ws = wsClient(deaf.wsUrl, token);
+      const sub = subscribeChanges(ws, doc.id, r.data.editDocument.version);
+      // Give the subscription time to start (or fail) before anything else makes the instance catch up.
+      await new Promise((res) => setTimeout(res, 500));
+      expect(sub.errors).toEqual([]);
+      const more = await edit(deaf.url, token, { documentId: doc.id, agent: doc.agent, seq: 11, parents: r.data.editDocument.version, ops: [{ insert: { pos: 11, text: '?' } }] });
+      expect(more.errors).toBeUndefined();
+      await sub.until(() => replay('0123456789!', sub.events) === '0123456789!?' || sub.done);
+      expect(sub.errors).toEqual([]);
+      expect(replay('0123456789!', sub.events)).toBe('0123456789!?');
+      sub.dispose();
+      await ws.dispose();
     } finally {
       await deaf.stop();
     }

@@ -60,15 +60,13 @@ describe('SIGTERM', () => {
       }
     });
     await new Promise((r) => setTimeout(r, 1_000));
-    const t0 = Date.now();
     server.proc.kill('SIGTERM');
     const code = await server.exited;
-    const exitMs = Date.now() - t0;
     stop = true;
     await Promise.all(bursts);
 
+    // Bounded: main.ts exits with 1 when shutdown takes longer than its 15 s limit, so 0 means it finished within it.
     expect(code).toBe(0);
-    expect(exitMs).toBeLessThan(15_000); // the shutdown bound (a hard limit in main.ts, not a speed claim)
     await sub.until(() => sub.done);
     expect(closeCode).toBe(ServerCloseCode.ServiceRestart);
     expect(acked.length).toBeGreaterThan(20);

@@ -3,6 +3,7 @@ import { isUuid } from '../../auth/access.js';
 import { operations } from '../../db/schema.js';
 import { badInput } from '../../errors.js';
 import { builder } from '../builder.js';
+import { pageOf } from '../pagination.js';
 import { DocumentRef } from './document.js';
 
 interface OperationRecord {
@@ -81,11 +82,7 @@ builder.objectField(DocumentRef, 'operations', (t) =>
         )
         .orderBy(desc(operations.serverOrder))
         .limit(first + 1);
-      const edges = rows.slice(0, first).map((r) => ({ cursor: cursorOf(r.serverOrder), node: r as OperationRecord }));
-      return {
-        edges,
-        pageInfo: { hasNextPage: rows.length > first, hasPreviousPage: after !== null, startCursor: edges[0]?.cursor ?? null, endCursor: edges.at(-1)?.cursor ?? null },
-      };
+      return pageOf(rows, first, after !== null, (r) => cursorOf(r.serverOrder), (r) => r as OperationRecord);
     },
   }),
 );
