@@ -3,7 +3,12 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import type pg from 'pg';
 import { pino, type Logger } from 'pino';
-import { Sessions } from './auth/sessions.js';
+import { Redis } from 'ioredis';
+import { ApiKeys } from './auth/apiKeys.js';
+import { Authenticator } from './auth/authenticator.js';
+import { DocumentAccess } from './auth/documentAccess.js';
+import { RateLimits } from './auth/rateLimits.js';
+import { PostgresSessionStore, RedisSessionStore } from './auth/sessionStore.js';
 import { Documents } from './collab/documents.js';
 import { Presence } from './collab/presence.js';
 import { createRedisPresenceStore, memoryPresenceStore, type PresenceStore } from './collab/presenceStore.js';
@@ -43,6 +48,8 @@ export function buildApp(config: Config, log: Logger = pino({ level: config.logL
   let documents: Documents | null = null;
   let presence: Presence | null = null;
   let presenceStore: PresenceStore | null = null;
+  let access: DocumentAccess | null = null;
+  let kv: Redis | null = null;
   let runner: WorkerRunner | null = null;
   let http: Server | null = null;
   let ws: WsServer | null = null;
@@ -74,7 +81,20 @@ export function buildApp(config: Config, log: Logger = pino({ level: config.logL
     presence = new Presence({ bus, store: presenceStore, documents, log, instanceId, ...config.presence });
     await presence.start();
     const db = createDb(pool);
-    services = { config, log, pool, db, sessions: new Sessions(db, config.sessionTtlSeconds), documents, presence };
+    access = new DocumentAccess({ pool, bus, log, instanceId });
+    await access.start();
+    if (config.redisUrl) {
+      // Sessions and rate-limit counters: commands fail fast when Redis is down (callers get UNAVAILABLE).
+      kv = new Redis(config.redisUrl, { maxRetriesPerRequest: 1, enableOfflineQueue: false, connectionName: `cowrite-${instanceId}:kv` });
+      kv.on('error', (err) => log.warn({ err: err.message }, 'redis error (sessions, rate limits)'));
+    }
+    const sessions = kv ? new RedisSessionStore(kv, config.sessionTtlSeconds) : new PostgresSessionStore(pool, config.sessionTtlSeconds);
+    const apiKeys = new ApiKeys(pool);
+    const auth = new Authenticator({ sessions, apiKeys, db, log });
+    access.credentialListeners.add((ids) => auth.forget(ids));
+    access.changeListeners.add((id) => void documents!.refreshMeta(id).catch((err) => log.warn({ err, documentId: id }, 'document row not refreshed')));
+    const rateLimits = new RateLimits(config.rateLimits, kv);
+    services = { config, log, pool, db, auth, sessions, apiKeys, access, rateLimits, documents, presence };
     if (config.runWorker) {
       workerPool = createPool(url, log, 6, `cowrite-worker-${instanceId}`);
       runner = await startWorker(workerPool, log);
@@ -84,6 +104,7 @@ export function buildApp(config: Config, log: Logger = pino({ level: config.logL
       yoga,
       log,
       maxBodyBytes: config.limits.maxBodyBytes,
+      trustProxy: config.trustProxy,
       allowOrigin: (origin, host) => (isAllowedOrigin(config.corsOrigins, origin, host) ? origin! : null),
     });
     const readyPool = pool;
@@ -130,7 +151,17 @@ export function buildApp(config: Config, log: Logger = pino({ level: config.logL
       return yoga.requestListener(req, res);
     }
     http.keepAliveTimeout = 65_000;
-    ws = startWsServer({ server: http, yoga, log, maxPayload: config.limits.maxWsFrameBytes, allowedOrigins: config.corsOrigins, keepAliveMs: config.wsKeepAliveMs });
+    ws = startWsServer({
+      server: http,
+      yoga,
+      log,
+      maxPayload: config.limits.maxWsFrameBytes,
+      allowedOrigins: config.corsOrigins,
+      keepAliveMs: config.wsKeepAliveMs,
+      trustProxy: config.trustProxy,
+      maxSubscriptionsPerConnection: config.limits.maxSubscriptionsPerConnection,
+      rateLimits: services.rateLimits,
+    });
     await new Promise<void>((resolve, reject) => {
       http!.once('error', reject);
       http!.listen(config.port, config.host, () => resolve());
@@ -161,6 +192,8 @@ export function buildApp(config: Config, log: Logger = pino({ level: config.logL
     await runner?.stop().catch((err) => log.warn({ err }, 'worker stop'));
     await workerPool?.end().catch(() => undefined);
     await presenceStore?.stop().catch(() => undefined);
+    await access?.stop().catch(() => undefined);
+    kv?.disconnect();
     await bus?.stop().catch(() => undefined);
     await pool?.end().catch(() => undefined);
     await embedded?.stop().catch((err) => log.warn({ err }, 'embedded postgres stop'));

@@ -33,8 +33,43 @@ const ConfigSchema = z.object({
     /** A participant with no update for this long shows as IDLE (PRESENCE_IDLE_MS, default 60000). */
     idleMs: z.coerce.number().int().positive().default(60_000),
   }),
-  /** Session lifetime in seconds (SESSION_TTL_SECONDS, default 30 days). */
+  /** Session lifetime in seconds, renewed by each use (SESSION_TTL_SECONDS, default 30 days). */
   sessionTtlSeconds: z.coerce.number().int().positive().default(30 * 24 * 3600),
+  /** Take client addresses from X-Forwarded-For: only behind a proxy that sets it (TRUST_PROXY, default false). */
+  trustProxy: z.stringbool().default(false),
+  /** Serve schema introspection (GRAPHQL_INTROSPECTION; default on, off when NODE_ENV=production). */
+  introspection: z.stringbool().optional(),
+  nodeEnv: z.string().default('development'),
+  /** Days a deleted document stays in the trash before it is purged (TRASH_RETENTION_DAYS, default 30). */
+  trashRetentionDays: z.coerce.number().positive().default(30),
+  /** Days audit records are kept (AUDIT_RETENTION_DAYS, default 365). */
+  auditRetentionDays: z.coerce.number().positive().default(365),
+  /** Query limits enforced before execution (graphql-armor). */
+  armor: z.object({
+    /** Deepest selection (GRAPHQL_MAX_DEPTH, default 12). */
+    maxDepth: z.coerce.number().int().positive().default(12),
+    /** Most aliases in one operation (GRAPHQL_MAX_ALIASES, default 15). */
+    maxAliases: z.coerce.number().int().positive().default(15),
+    /** Highest cost (armor's cost model: objects 2, scalars 1, times depth) (GRAPHQL_MAX_COST, default 5000). */
+    maxCost: z.coerce.number().int().positive().default(5_000),
+    /** Most tokens in one document (GRAPHQL_MAX_TOKENS, default 2000). */
+    maxTokens: z.coerce.number().int().positive().default(2_000),
+    /** Most directives in one operation (GRAPHQL_MAX_DIRECTIVES, default 20). */
+    maxDirectives: z.coerce.number().int().positive().default(20),
+  }),
+  /** Rate limits, per minute unless named otherwise. Shared by all instances when Redis is configured. */
+  rateLimits: z.object({
+    /** logIn and signUp attempts per client address (RATE_AUTH_PER_IP, default 30). */
+    authPerIp: z.coerce.number().int().positive().default(30),
+    /** logIn attempts per account (email) (RATE_AUTH_PER_ACCOUNT, default 10). */
+    authPerAccount: z.coerce.number().int().positive().default(10),
+    /** Edits, patches and joins per user (RATE_EDITS_PER_USER, default 30000). */
+    editsPerUser: z.coerce.number().int().positive().default(30_000),
+    /** Edits, patches and joins per client address (RATE_EDITS_PER_IP, default 60000). */
+    editsPerIp: z.coerce.number().int().positive().default(60_000),
+    /** WebSocket connection attempts per client address (RATE_CONNECTIONS_PER_IP, default 600). */
+    connectionsPerIp: z.coerce.number().int().positive().default(600),
+  }),
   limits: z.object({
     /** Largest HTTP body in bytes (MAX_BODY_BYTES, default 1 MiB). */
     maxBodyBytes: z.coerce.number().int().positive().default(1024 * 1024),
@@ -48,6 +83,8 @@ const ConfigSchema = z.object({
     maxDocumentChars: z.coerce.number().int().positive().default(10_000_000),
     /** Largest decoded patch in bytes (MAX_PATCH_BYTES, default 4 MiB). */
     maxPatchBytes: z.coerce.number().int().positive().default(4 * 1024 * 1024),
+    /** Most subscriptions open at once on one WebSocket connection (MAX_SUBSCRIPTIONS_PER_CONNECTION, default 100). */
+    maxSubscriptionsPerConnection: z.coerce.number().int().positive().default(100),
     /** Longest title in code points (MAX_TITLE_CHARS, default 500). */
     maxTitleChars: z.coerce.number().int().positive().default(500),
     /** Events a subscriber may leave unread before it is told to resume (MAX_SUBSCRIBER_BUFFER_EVENTS, default 2000). */
@@ -71,6 +108,9 @@ const ConfigSchema = z.object({
 
 export type Config = z.infer<typeof ConfigSchema>;
 
+/** Whether introspection is served: GRAPHQL_INTROSPECTION when set, else on except in production. */
+export const introspectionEnabled = (c: Config): boolean => c.introspection ?? c.nodeEnv !== 'production';
+
 /** Builds the validated config from an environment (process.env by default). Throws on bad values. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: DeepPartial<Config> = {}): Config {
   const fromEnv = {
@@ -84,6 +124,25 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Deep
     runWorker: env.RUN_WORKER,
     corsOrigins: env.CORS_ORIGINS,
     sessionTtlSeconds: env.SESSION_TTL_SECONDS,
+    trustProxy: env.TRUST_PROXY,
+    introspection: env.GRAPHQL_INTROSPECTION,
+    nodeEnv: env.NODE_ENV,
+    trashRetentionDays: env.TRASH_RETENTION_DAYS,
+    auditRetentionDays: env.AUDIT_RETENTION_DAYS,
+    armor: {
+      maxDepth: env.GRAPHQL_MAX_DEPTH,
+      maxAliases: env.GRAPHQL_MAX_ALIASES,
+      maxCost: env.GRAPHQL_MAX_COST,
+      maxTokens: env.GRAPHQL_MAX_TOKENS,
+      maxDirectives: env.GRAPHQL_MAX_DIRECTIVES,
+    },
+    rateLimits: {
+      authPerIp: env.RATE_AUTH_PER_IP,
+      authPerAccount: env.RATE_AUTH_PER_ACCOUNT,
+      editsPerUser: env.RATE_EDITS_PER_USER,
+      editsPerIp: env.RATE_EDITS_PER_IP,
+      connectionsPerIp: env.RATE_CONNECTIONS_PER_IP,
+    },
     wsKeepAliveMs: env.WS_KEEPALIVE_MS,
     presence: { ttlMs: env.PRESENCE_TTL_MS, tickMs: env.PRESENCE_TICK_MS, idleMs: env.PRESENCE_IDLE_MS },
     limits: {
@@ -94,6 +153,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Deep
       maxDocumentChars: env.MAX_DOCUMENT_CHARS,
       maxPatchBytes: env.MAX_PATCH_BYTES,
       maxTitleChars: env.MAX_TITLE_CHARS,
+      maxSubscriptionsPerConnection: env.MAX_SUBSCRIPTIONS_PER_CONNECTION,
       maxSubscriberBufferEvents: env.MAX_SUBSCRIBER_BUFFER_EVENTS,
       maxSubscriberBufferBytes: env.MAX_SUBSCRIBER_BUFFER_BYTES,
     },

@@ -1,6 +1,11 @@
 import type pg from 'pg';
 import type { Logger } from 'pino';
-import type { Sessions, Viewer } from './auth/sessions.js';
+import type { ApiKeys } from './auth/apiKeys.js';
+import type { Authenticator } from './auth/authenticator.js';
+import type { DocumentAccess } from './auth/documentAccess.js';
+import type { RateLimits } from './auth/rateLimits.js';
+import type { SessionStore } from './auth/sessionStore.js';
+import type { ClientInfo, Viewer } from './auth/viewer.js';
 import type { Documents } from './collab/documents.js';
 import type { Presence } from './collab/presence.js';
 import type { Config } from './config.js';
@@ -12,14 +17,20 @@ export interface Services {
   log: Logger;
   pool: pg.Pool;
   db: Db;
-  sessions: Sessions;
+  auth: Authenticator;
+  sessions: SessionStore;
+  apiKeys: ApiKeys;
+  access: DocumentAccess;
+  rateLimits: RateLimits;
   documents: Documents;
   presence: Presence;
 }
 
-/** Per-request (or per-WebSocket-connection) GraphQL context. */
+/** Per-request (or per-WebSocket-operation) GraphQL context. */
 export interface RequestContext {
   services: Services;
-  /** The signed-in user; null when no credentials were sent. */
+  /** The signed-in caller; null when no credentials were sent. */
   viewer: Viewer | null;
+  /** Where the request came from. */
+  client: ClientInfo;
 }

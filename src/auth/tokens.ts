@@ -1,11 +1,22 @@
 import { createHash, randomBytes } from 'node:crypto';
 
-/** A new opaque session token: a recognisable prefix and 256 bits of randomness. */
-export function newSessionToken(): string {
-  return `cws_${randomBytes(32).toString('base64url')}`;
+/** A new opaque secret: a recognisable prefix and 256 bits of randomness. */
+function newSecret(prefix: string): string {
+  return `${prefix}${randomBytes(32).toString('base64url')}`;
 }
 
-/** What is stored for a token: its sha256. The token itself never reaches the database or the logs. */
+/** Session tokens (signUp, logIn). */
+export const SESSION_PREFIX = 'cws_';
+/** API keys (createApiKey): a secret scanner can tell them apart from session tokens. */
+export const API_KEY_PREFIX = 'cwk_';
+/** Share-link tokens (createShareLink). */
+export const SHARE_LINK_PREFIX = 'cwl_';
+
+export const newSessionToken = (): string => newSecret(SESSION_PREFIX);
+export const newApiKeySecret = (): string => newSecret(API_KEY_PREFIX);
+export const newShareLinkToken = (): string => newSecret(SHARE_LINK_PREFIX);
+
+/** What is stored for a secret: its sha256. The secret itself never reaches the database or the logs. */
 export function tokenHash(token: string): string {
   return createHash('sha256').update(token).digest('hex');
 }

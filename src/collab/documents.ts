@@ -120,6 +120,18 @@ export class Documents {
     return p;
   }
 
+  /** Re-reads a resident document's row (title, owner) after another command changed it. */
+  async refreshMeta(id: string): Promise<void> {
+    const doc = this.resident.get(id);
+    if (!doc) return;
+    const { rows } = await this.opts.pool.query<{ owner_id: string; title: string; updated_at: Date }>('SELECT owner_id, title, updated_at FROM documents WHERE id = $1', [id]);
+    const row = rows[0];
+    if (!row) return;
+    doc.meta.ownerId = row.owner_id;
+    doc.meta.title = row.title;
+    doc.meta.updatedAt = row.updated_at;
+  }
+
   /** Resident only; never loads. */
   peek(id: string): LiveDocument | undefined {
     return this.resident.get(id);

@@ -34,6 +34,8 @@ export interface DocumentMeta {
   title: string;
   createdAt: Date;
   updatedAt: Date;
+  /** Set for a document in the trash. */
+  deletedAt?: Date | null;
 }
 
 /** Committed entries kept for a change feed not loaded yet; past this, it is loaded anyway. */

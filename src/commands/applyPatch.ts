@@ -1,3 +1,4 @@
+import { limitEdits } from '../auth/rateLimits.js';
 import { requireDocument } from '../auth/access.js';
 import type { LiveDocument } from '../collab/liveDocument.js';
 import type { RequestContext } from '../context.js';
@@ -16,6 +17,7 @@ export function decodePatch(patch: string, maxBytes: number): Uint8Array {
 
 /** Merges a diamond-types patch of the caller's operations; returns once they are committed. */
 export async function applyPatch(ctx: RequestContext, input: { documentId: string; patch: string }): Promise<{ version: RemoteVersion; document: LiveDocument }> {
+  await limitEdits(ctx);
   const doc = await requireDocument(ctx, input.documentId);
   const bytes = decodePatch(input.patch, ctx.services.config.limits.maxPatchBytes);
   const result = await doc.patch(ctx.viewer!.userId, bytes);

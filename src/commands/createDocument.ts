@@ -2,7 +2,8 @@ import { sql } from 'drizzle-orm';
 import { requireViewer } from '../auth/access.js';
 import type { RequestContext } from '../context.js';
 import { Replica, type TextOp } from '../crdt/replica.js';
-import { documentAgents, documents, operations } from '../db/schema.js';
+import { byViewer, recordAudit } from '../audit/auditLog.js';
+import { documentAgents, documentMembers, documents, operations } from '../db/schema.js';
 import { checkText } from '../validation.js';
 import { newAgent } from './newAgent.js';
 
@@ -36,7 +37,9 @@ export async function createDocument(ctx: RequestContext, input: CreateDocumentI
       .values({ ownerId: viewer.userId, title, opCount: row ? 1 : 0, eventCount: row?.inserted ?? 0 })
       .returning({ id: documents.id });
     const id = doc!.id;
+    await tx.insert(documentMembers).values({ documentId: id, userId: viewer.userId, role: 'OWNER' });
     await tx.insert(documentAgents).values({ documentId: id, agent, userId: viewer.userId });
+    await recordAudit(tx, byViewer(viewer, ctx.client, { action: 'document.created', documentId: id, details: { title } }));
     if (row) {
       await tx.insert(operations).values({
         documentId: id,

@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm';
-import { bigint, customType, index, integer, jsonb, pgTable, primaryKey, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
+import { bigint, bigserial, customType, index, integer, jsonb, pgTable, primaryKey, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
 
 const bytea = customType<{ data: Buffer; driverData: Buffer }>({ dataType: () => 'bytea' });
 
@@ -22,6 +22,10 @@ export const sessions = pgTable('sessions', {
   createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
   expiresAt: timestamp('expires_at', { withTimezone: true }).notNull(),
   revokedAt: timestamp('revoked_at', { withTimezone: true }),
+  lastUsedAt: timestamp('last_used_at', { withTimezone: true }).notNull().defaultNow(),
+  /** Where the session was created (client address and User-Agent), for `sessions`. */
+  ip: text('ip'),
+  userAgent: text('user_agent'),
 }, (t) => [uniqueIndex('sessions_token_hash_key').on(t.tokenHash), index('sessions_user_idx').on(t.userId)]);
 
 export const documents = pgTable('documents', {
@@ -36,7 +40,67 @@ export const documents = pgTable('documents', {
   versionedOrder: bigint('versioned_order', { mode: 'number' }).notNull().default(0),
   createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
   updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+  /** In the trash since (deleteDocument); purged with its history once past retention. */
+  deletedAt: timestamp('deleted_at', { withTimezone: true }),
+  deletedBy: uuid('deleted_by').references(() => users.id),
 }, (t) => [index('documents_owner_created_idx').on(t.ownerId, t.createdAt)]);
+
+/** Who may do what with a document: one row per user with access, the owner included (role OWNER). */
+export const documentMembers = pgTable('document_members', {
+  documentId: uuid('document_id').notNull().references(() => documents.id, { onDelete: 'cascade' }),
+  userId: uuid('user_id').notNull().references(() => users.id, { onDelete: 'cascade' }),
+  role: text('role').$type<'OWNER' | 'EDITOR' | 'VIEWER'>().notNull(),
+  /** Who granted it (null for the creator's own OWNER row). */
+  grantedBy: uuid('granted_by').references(() => users.id),
+  /** The share link it was redeemed from, if any. */
+  viaLinkId: uuid('via_link_id'),
+  createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+  updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+}, (t) => [primaryKey({ columns: [t.documentId, t.userId] }), index('document_members_user_idx').on(t.userId, t.createdAt)]);
+
+/** Revocable links that grant VIEWER or EDITOR to whoever redeems them. Only the token's hash is stored. */
+export const shareLinks = pgTable('share_links', {
+  id: uuid('id').primaryKey().default(sql`gen_random_uuid()`),
+  documentId: uuid('document_id').notNull().references(() => documents.id, { onDelete: 'cascade' }),
+  tokenHash: text('token_hash').notNull(),
+  role: text('role').$type<'EDITOR' | 'VIEWER'>().notNull(),
+  createdBy: uuid('created_by').notNull().references(() => users.id),
+  createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+  revokedAt: timestamp('revoked_at', { withTimezone: true }),
+}, (t) => [uniqueIndex('share_links_token_hash_key').on(t.tokenHash), index('share_links_document_idx').on(t.documentId)]);
+
+/** API keys: act as their user within their scopes. Only the secret's hash is stored. */
+export const apiKeys = pgTable('api_keys', {
+  id: uuid('id').primaryKey().default(sql`gen_random_uuid()`),
+  userId: uuid('user_id').notNull().references(() => users.id, { onDelete: 'cascade' }),
+  name: text('name').notNull(),
+  /** The first characters of the secret, shown to tell keys apart. */
+  prefix: text('prefix').notNull(),
+  keyHash: text('key_hash').notNull(),
+  scopes: jsonb('scopes').$type<string[]>().notNull(),
+  createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+  lastUsedAt: timestamp('last_used_at', { withTimezone: true }),
+  expiresAt: timestamp('expires_at', { withTimezone: true }),
+  revokedAt: timestamp('revoked_at', { withTimezone: true }),
+}, (t) => [uniqueIndex('api_keys_key_hash_key').on(t.keyHash), index('api_keys_user_idx').on(t.userId)]);
+
+/** Append-only record of who did what, when, from where. */
+export const auditLog = pgTable('audit_log', {
+  id: bigserial('id', { mode: 'number' }).primaryKey(),
+  at: timestamp('at', { withTimezone: true }).notNull().defaultNow(),
+  /** The user who acted (null for a failed sign-in by an unknown email). */
+  actorId: uuid('actor_id'),
+  /** The API key the actor used, if any. */
+  apiKeyId: uuid('api_key_id'),
+  action: text('action').notNull(),
+  /** The document concerned, if any (kept after the document is purged). */
+  documentId: uuid('document_id'),
+  /** The other user concerned (a share's grantee), if any. */
+  targetUserId: uuid('target_user_id'),
+  ip: text('ip'),
+  userAgent: text('user_agent'),
+  details: jsonb('details').$type<Record<string, unknown>>().notNull().default({}),
+}, (t) => [index('audit_log_actor_idx').on(t.actorId, t.id), index('audit_log_document_idx').on(t.documentId, t.id), index('audit_log_at_idx').on(t.at)]);
 
 /** Agents issued by joinDocument (and createDocument): who may write under which agent name. */
 export const documentAgents = pgTable('document_agents', {

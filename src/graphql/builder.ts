@@ -1,7 +1,19 @@
 import SchemaBuilder from '@pothos/core';
 import RelayPlugin from '@pothos/plugin-relay';
+import ScopeAuthPlugin, { AuthScopeFailureType, type AuthFailure } from '@pothos/plugin-scope-auth';
+import { hasRole, refusal } from '../auth/access.js';
+import { allowsScope, type ApiScope } from '../auth/apiScopes.js';
+import type { Role } from '../auth/roles.js';
 import type { RequestContext } from '../context.js';
 import type { RemoteVersion } from '../crdt/version.js';
+import { AppError, ErrorCode } from '../errors.js';
+
+/** A role the caller must hold on a document (one in the trash only when `inTrash`). */
+export interface DocumentRoleScope {
+  documentId: string;
+  role: Role;
+  inTrash?: boolean;
+}
 
 /** The Pothos builder and its plugins. Types are defined in ./types, one file each. */
 export const builder = new SchemaBuilder<{
@@ -10,15 +22,71 @@ export const builder = new SchemaBuilder<{
     Version: { Input: RemoteVersion; Output: RemoteVersion };
     DateTime: { Input: Date; Output: Date };
   };
+  AuthScopes: {
+    /** Any credential. */
+    signedIn: boolean;
+    /** A session, not an API key (account management). */
+    session: boolean;
+    /** An API key with this scope, or a session. */
+    apiScope: ApiScope;
+    documentRole: DocumentRoleScope;
+  };
   DefaultFieldNullability: false;
 }>({
-  plugins: [RelayPlugin],
+  // Relay first, so scope functions see parsed arguments; scope-auth before anything else that wraps resolvers.
+  plugins: [RelayPlugin, ScopeAuthPlugin],
   defaultFieldNullability: false,
   relay: {
     clientMutationId: 'omit',
     cursorType: 'String',
   },
+  scopeAuth: {
+    // Subscriptions are authorised when they start; losing access later ends them (DocumentAccess).
+    authorizeOnSubscribe: true,
+    authScopes: (ctx) => ({
+      signedIn: !!ctx.viewer,
+      session: ctx.viewer?.credential.kind === 'session',
+      apiScope: (scope) => allowsScope(ctx.viewer, scope),
+      documentRole: ({ documentId, role, inTrash }) => hasRole(ctx, documentId, role, inTrash),
+    }),
+    unauthorizedError: (_parent, ctx, _info, result) => refusalFor(ctx, result.failure),
+  },
 });
+
+/** The error a refused field answers with: the first scope that failed decides the code. */
+function refusalFor(ctx: RequestContext, failure: AuthFailure): AppError {
+  if (!ctx.viewer) return new AppError(ErrorCode.UNAUTHENTICATED, 'sign in first: send Authorization: Bearer <token>');
+  const first = firstFailedScope(failure);
+  if (first?.scope === 'session') return new AppError(ErrorCode.FORBIDDEN, 'an API key cannot do this; use a signed-in session');
+  if (first?.scope === 'apiScope') return new AppError(ErrorCode.FORBIDDEN, `this API key lacks the ${String(first.parameter)} scope`, { required: first.parameter });
+  if (first?.scope === 'documentRole') {
+    const p = first.parameter as DocumentRoleScope;
+    return refusal(ctx, p.documentId, p.role, p.inTrash);
+  }
+  return new AppError(ErrorCode.FORBIDDEN, 'not allowed');
+}
+
+function firstFailedScope(f: AuthFailure): { scope: string; parameter: unknown } | null {
+  if (f.kind === AuthScopeFailureType.AuthScope) return f;
+  if (f.kind === AuthScopeFailureType.AllAuthScopes || f.kind === AuthScopeFailureType.AnyAuthScopes) {
+    for (const inner of f.failures) {
+      const found = firstFailedScope(inner);
+      if (found) return found;
+    }
+  }
+  return null;
+}
+
+/** Scope maps the fields use. */
+export const scopes = {
+  /** Read a document. */
+  read: (documentId: unknown) => ({ $all: { apiScope: 'documents:read', documentRole: { documentId: String(documentId), role: 'VIEWER' } } }) as const,
+  /** Change a document's text or history. */
+  write: (documentId: unknown) => ({ $all: { apiScope: 'documents:write', documentRole: { documentId: String(documentId), role: 'EDITOR' } } }) as const,
+  /** Share, delete or see the audit log of a document. */
+  own: (documentId: unknown, apiScope: ApiScope = 'documents:share', inTrash = false) =>
+    ({ $all: { apiScope, documentRole: { documentId: String(documentId), role: 'OWNER', inTrash } } }) as const,
+};
 
 builder.queryType({});
 builder.mutationType({});

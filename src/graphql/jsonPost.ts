@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { getOperationAST, GraphQLError, type DocumentNode, type ExecutionResult } from 'graphql';
 import type { Logger } from 'pino';
+import { clientInfo } from '../auth/clientInfo.js';
 import { ErrorCode } from '../errors.js';
 import { normalizeError } from './errors.js';
 import type { Yoga } from './yoga.js';
@@ -12,6 +13,8 @@ export interface JsonPostOptions {
   yoga: Yoga;
   log: Logger;
   maxBodyBytes: number;
+  /** Take the client address from X-Forwarded-For. */
+  trustProxy: boolean;
   /** The Access-Control-Allow-Origin to send for this request's Origin, or null for none. */
   allowOrigin(origin: string | undefined, host: string | undefined): string | null;
 }
@@ -24,7 +27,7 @@ export interface JsonPostOptions {
  * Everything else (GraphiQL, GET, SSE, multipart, preflight) is Yoga's. Returns false when the
  * request is not for it, having read nothing.
  */
-export function createJsonPostHandler({ yoga, log, maxBodyBytes, allowOrigin }: JsonPostOptions) {
+export function createJsonPostHandler({ yoga, log, maxBodyBytes, trustProxy, allowOrigin }: JsonPostOptions) {
   return function handleJsonPost(req: IncomingMessage, res: ServerResponse): boolean {
     if (req.method !== 'POST') return false;
     const type = req.headers['content-type'] ?? '';
@@ -76,7 +79,7 @@ export function createJsonPostHandler({ yoga, log, maxBodyBytes, allowOrigin }: 
     }
     const operationName = typeof params.operationName === 'string' ? params.operationName : undefined;
     const authorization = req.headers.authorization ?? null;
-    const { parse, validate, contextFactory, execute, schema } = yoga.getEnveloped({ authorization });
+    const { parse, validate, contextFactory, execute, schema } = yoga.getEnveloped({ authorization, client: clientInfo(req, trustProxy) });
     let document: DocumentNode;
     try {
       document = parse(params.query);

@@ -9,5 +9,8 @@ import './types/presence.js';
 import './types/versions.js';
 import './types/operations.js';
 import './types/diff.js';
+import './types/sharing.js';
+import './types/account.js';
+import './types/audit.js';
 
 export const schema = builder.toSchema({ sortSchema: true });

@@ -1,9 +1,17 @@
+import type { IncomingMessage } from 'node:http';
+import { blockFieldSuggestionsPlugin } from '@escape.tech/graphql-armor-block-field-suggestions';
+import { EnvelopArmorPlugin } from '@escape.tech/graphql-armor';
+import { useCSRFPrevention } from '@graphql-yoga/plugin-csrf-prevention';
 import { createYoga, type Plugin, type YogaServerInstance } from 'graphql-yoga';
-import { GraphQLError, type ExecutionResult } from 'graphql';
+import { GraphQLError, NoSchemaIntrospectionCustomRule, type ExecutionResult } from 'graphql';
+import { clientInfo } from '../auth/clientInfo.js';
 import { isAllowedOrigin } from '../auth/origins.js';
 import { bearerToken } from '../auth/tokens.js';
+import type { ClientInfo } from '../auth/viewer.js';
+import { introspectionEnabled } from '../config.js';
 import type { RequestContext, Services } from '../context.js';
 import { normalizeError } from './errors.js';
+import { restApi } from './rest.js';
 import { schema } from './schema.js';
 
 /** What the WebSocket server and the JSON POST path pass to the context factory instead of a fetch Request. */
@@ -13,18 +21,34 @@ export interface ServerInit {
   connectionParams?: Record<string, unknown>;
   /** The subscribe message's extensions (may carry `headers`). */
   extensions?: Record<string, unknown>;
+  /** Where the request came from (JSON POST and WebSocket paths). */
+  client?: ClientInfo;
 }
 
 export type Yoga = YogaServerInstance<ServerInit, RequestContext>;
 
-/** GraphQL over HTTP (and the engine behind the WebSocket server): one plugin pipeline for both. */
+/** GraphQL over HTTP (and the engine behind the WebSocket server and REST): one plugin pipeline for all. */
 export function createGraphQL(services: Services): Yoga {
   const { config, log } = services;
+  const introspection = introspectionEnabled(config);
   const errorCodes: Plugin = {
     onResultProcess({ result, setResult }) {
       if (Array.isArray(result) || !result || typeof result !== 'object' || !('errors' in result) || !result.errors) return;
       const r = result as ExecutionResult;
       setResult({ ...r, errors: r.errors!.map((e) => normalizeError(e, log)) });
+    },
+  };
+  // Field suggestions ("Did you mean ...?") map the schema for whoever asks: only callers who sent credentials get them.
+  const suggestions = blockFieldSuggestionsPlugin({ mask: '' });
+  const hideSuggestionsFromAnonymous: Plugin = {
+    onValidate(payload) {
+      if (hasCredentials(payload.context as ServerInit & { request?: Request })) return;
+      return suggestions.onValidate!(payload as never) as never;
+    },
+  };
+  const noIntrospection: Plugin = {
+    onValidate({ addValidationRule }) {
+      addValidationRule(NoSchemaIntrospectionCustomRule);
     },
   };
   return createYoga<ServerInit, RequestContext>({
@@ -42,17 +66,38 @@ export function createGraphQL(services: Services): Yoga {
       const origin = request.headers.get('origin');
       return isAllowedOrigin(config.corsOrigins, origin, request.headers.get('host')) ? { origin: [origin!], credentials: true } : false;
     },
-    graphiql: { subscriptionsProtocol: 'WS', title: 'cowrite' },
+    graphiql: introspection ? { subscriptionsProtocol: 'WS', title: 'cowrite' } : false,
     maskedErrors: { maskError: (err) => normalizeError(err, log) },
-    plugins: [errorCodes],
+    plugins: [
+      // A request a browser would send cross-site without a preflight (GET, form posts) must carry one of these headers.
+      useCSRFPrevention({ requestHeaders: ['x-graphql-yoga-csrf', 'apollo-require-preflight', 'x-apollo-operation-name', 'graphql-preflight'] }),
+      EnvelopArmorPlugin({
+        maxDepth: { n: config.armor.maxDepth, ignoreIntrospection: true },
+        maxAliases: { n: config.armor.maxAliases },
+        costLimit: { maxCost: config.armor.maxCost, ignoreIntrospection: true },
+        maxTokens: { n: config.armor.maxTokens },
+        maxDirectives: { n: config.armor.maxDirectives },
+        blockFieldSuggestion: { enabled: false },
+      }),
+      hideSuggestionsFromAnonymous,
+      ...(introspection ? [] : [noIntrospection]),
+      restApi(log),
+      errorCodes,
+    ],
     context: async (init) => {
       const request = (init as { request?: Request }).request;
+      const client = init.client ?? clientInfo((init as { req?: IncomingMessage }).req, config.trustProxy);
       const header = init.authorization ?? request?.headers?.get('authorization') ?? wsAuthorization(init.connectionParams) ?? wsAuthorization(init.extensions) ?? null;
       if (header !== null && typeof header !== 'string') throw new GraphQLError('authorization must be a string', { extensions: { code: 'UNAUTHENTICATED' } });
-      const viewer = await services.sessions.authenticate(bearerToken(header) ?? (header ? '' : null));
-      return { services, viewer };
+      const viewer = await services.auth.authenticate(bearerToken(header) ?? (header ? '' : null), client);
+      return { services, viewer, client };
     },
   });
+}
+
+/** Whether a request sent credentials at all (before they are checked). */
+function hasCredentials(init: ServerInit & { request?: Request }): boolean {
+  return !!(init.authorization ?? init.request?.headers?.get('authorization') ?? wsAuthorization(init.connectionParams) ?? wsAuthorization(init.extensions));
 }
 
 /** WebSocket credentials: `authorization` (any case) in connectionParams or the subscribe extensions, or in their `headers`. */

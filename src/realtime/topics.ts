@@ -19,6 +19,21 @@ export interface Topics {
     upserts: Participant[];
     leaves: string[];
   };
+  /**
+   * Who may do what with a document changed (shared, revoked, role changed, owner transferred,
+   * deleted or restored), committed by `origin`. `userIds` null: anyone may be affected.
+   */
+  'doc.access': {
+    origin: string;
+    documentId: string;
+    userIds: string[] | null;
+    deleted: boolean;
+  };
+  /** Credentials (session or API key ids) were revoked: caches drop them and their subscriptions end. */
+  'auth.revoked': {
+    origin: string;
+    credentialIds: string[];
+  };
 }
 
 export type Topic = keyof Topics;

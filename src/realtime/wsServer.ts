@@ -5,7 +5,11 @@ import { CloseCode, type OperationResult } from 'graphql-ws';
 import { useServer } from 'graphql-ws/use/ws';
 import type { Logger } from 'pino';
 import { WebSocketServer, type WebSocket } from 'ws';
+import type { IncomingMessage } from 'node:http';
+import { clientInfo } from '../auth/clientInfo.js';
 import { isAllowedOrigin } from '../auth/origins.js';
+import type { RateLimits } from '../auth/rateLimits.js';
+import { AppError, ErrorCode } from '../errors.js';
 import { normalizeError } from '../graphql/errors.js';
 import { sharedData, subscribeShared } from './sharedExecution.js';
 import type { Yoga } from '../graphql/yoga.js';
@@ -18,6 +22,12 @@ export interface WsServerOptions {
   allowedOrigins: string[];
   /** Ping interval; a client silent for as long again is dropped (its subscriptions end). */
   keepAliveMs: number;
+  /** Take client addresses from X-Forwarded-For. */
+  trustProxy: boolean;
+  /** Most subscriptions open at once on one connection. */
+  maxSubscriptionsPerConnection: number;
+  /** Connection attempts per client address. */
+  rateLimits: RateLimits;
 }
 
 export interface WsServer {
@@ -27,14 +37,25 @@ export interface WsServer {
 }
 
 /** graphql-ws (graphql-transport-ws) on /graphql, executing through Yoga's plugin pipeline. */
-export function startWsServer({ server, yoga, log, maxPayload, allowedOrigins, keepAliveMs }: WsServerOptions): WsServer {
+export function startWsServer({ server, yoga, log, maxPayload, allowedOrigins, keepAliveMs, trustProxy, maxSubscriptionsPerConnection, rateLimits }: WsServerOptions): WsServer {
   const wss = new WebSocketServer({
     server,
     path: yoga.graphqlEndpoint,
     maxPayload,
-    // Browsers send Origin; a page on another site must not ride on a user's credentials. The
-    // server's own pages (GraphiQL) are same-origin.
-    verifyClient: ({ origin, req }: { origin?: string; req: { headers: { host?: string } } }) => !origin || isAllowedOrigin(allowedOrigins, origin, req.headers.host),
+    verifyClient: ({ origin, req }: { origin?: string; req: IncomingMessage }, done: (ok: boolean, code?: number, message?: string, headers?: Record<string, string>) => void) => {
+      // Browsers send Origin; a page on another site must not ride on a user's credentials. The
+      // server's own pages (GraphiQL) are same-origin.
+      if (origin && !isAllowedOrigin(allowedOrigins, origin, req.headers.host)) return done(false, 403, 'origin not allowed');
+      rateLimits.consume(['connectionsPerIp', clientInfo(req, trustProxy).ip]).then(
+        () => done(true),
+        (err) => {
+          const retryAfterMs = err instanceof AppError ? Number(err.extensions.retryAfterMs) : 1000;
+          if (err instanceof AppError && err.code === ErrorCode.RATE_LIMITED) return done(false, 429, 'too many connection attempts', { 'retry-after': String(Math.ceil(retryAfterMs / 1000)) });
+          log.warn({ err }, 'connection rate limit unavailable');
+          done(true);
+        },
+      );
+    },
   });
   // Results carry our error codes: mapped here rather than in onNext, which would cost every message an await.
   const normalize = (r: ExecutionResult): ExecutionResult => (r.errors ? { ...r, errors: r.errors.map((e) => normalizeError(e, log)) } : r);
@@ -71,7 +92,13 @@ export function startWsServer({ server, yoga, log, maxPayload, allowedOrigins, k
       // Subscription events are executed outside envelop (one execution shared by all watchers).
       subscribe: (args: ExecutionArgs) => subscribeShared(args, normalize),
       onSubscribe: async (ctx, _id, payload) => {
+        // (graphql-ws has already added this operation to ctx.subscriptions when it is a subscription.)
+        if (Object.keys(ctx.subscriptions).length > maxSubscriptionsPerConnection) {
+          return [new AppError(ErrorCode.RATE_LIMITED, `at most ${maxSubscriptionsPerConnection} operations may be open on one connection`, { max: maxSubscriptionsPerConnection })];
+        }
+        const request = (ctx.extra as { request?: IncomingMessage }).request;
         const { schema, execute, subscribe, contextFactory, parse, validate } = yoga.getEnveloped({
+          client: clientInfo(request, trustProxy),
           connectionParams: ctx.connectionParams as Record<string, unknown> | undefined,
           // GraphiQL (through @graphql-tools/url-loader) sends its header editor's headers here.
           extensions: payload.extensions as Record<string, unknown> | undefined,

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { content, edit, join, newDocument, newUser, replay, subscribeChanges, wsClient } from '../helpers/client.js';
+import { content, edit, join, newApiKey, newDocument, newUser, replay, subscribeChanges, wsClient } from '../helpers/client.js';
 import { freshDatabase } from '../helpers/db.js';
 import { REDIS_URL } from '../helpers/env.js';
 import { startServer, type TestServer } from '../helpers/server.js';
@@ -82,7 +82,8 @@ describe('several instances on one PostgreSQL and Redis', () => {
     // PostgreSQL, as an instance does when a message is late or lost.
     const deaf = await startServer(db.url);
     try {
-      const { token } = await newUser(a.url);
+      // Sessions live in Redis, which this instance does not use: an API key (in PostgreSQL) works on both.
+      const { secret: token } = await newApiKey(a.url, (await newUser(a.url)).token);
       const doc = await newDocument(a.url, token, '');
       await join(deaf.url, token, doc.id); // it loads the document
       let parents: unknown = doc.version;

@@ -36,7 +36,7 @@ describe('start and stop', () => {
     const redis = new Redis(REDIS_URL);
     const redisClients = async () => ((await redis.client('LIST')) as string).split('\n').filter((l) => l.includes(id)).length;
     expect(await ours()).toBeGreaterThan(0);
-    expect(await redisClients()).toBe(3); // pub/sub publisher and subscriber, presence store
+    expect(await redisClients()).toBe(4); // pub/sub publisher and subscriber, presence store, sessions and rate limits
 
     await server.stop();
 

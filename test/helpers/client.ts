@@ -36,6 +36,12 @@ export async function newUser(url: string, name = 'user'): Promise<{ token: stri
   return { token: d.signUp.token, id: d.signUp.user.id, email };
 }
 
+/** Creates an API key for a signed-in user; returns its secret and id. */
+export async function newApiKey(url: string, token: string, scopes: string[] = ['DOCUMENTS_WRITE', 'DOCUMENTS_SHARE'], name = 'key'): Promise<{ secret: string; id: string }> {
+  const d = await ok(url, 'mutation($n: String!, $s: [ApiScope!]!) { createApiKey(name: $n, scopes: $s) { secret apiKey { id } } }', { n: name, s: scopes }, token);
+  return { secret: d.createApiKey.secret, id: d.createApiKey.apiKey.id };
+}
+
 /** Creates a document and joins it: its id, an agent and the version to edit from. */
 export async function newDocument(url: string, token: string, content = '', title = 'doc'): Promise<{ id: string; agent: string; version: [string, number][] }> {
   const c = await ok(url, 'mutation($i: CreateDocumentInput!) { createDocument(input: $i) { document { id } } }', { i: { title, content } }, token);

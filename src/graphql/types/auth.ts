@@ -31,15 +31,16 @@ builder.mutationFields((t) => ({
   signUp: t.field({
     type: AuthPayload,
     args: { input: t.arg({ type: SignUpInput, required: true }) },
-    resolve: (_r, { input }, ctx) => signUp(ctx.services, input),
+    resolve: (_r, { input }, ctx) => signUp(ctx.services, input, ctx.client),
   }),
   logIn: t.field({
     type: AuthPayload,
     args: { input: t.arg({ type: LogInInput, required: true }) },
-    resolve: (_r, { input }, ctx) => logIn(ctx.services, input),
+    resolve: (_r, { input }, ctx) => logIn(ctx.services, input, ctx.client),
   }),
   logOut: t.boolean({
     description: 'Revokes the session token that made this request.',
+    authScopes: { session: true },
     resolve: (_r, _a, ctx) => logOut(ctx),
   }),
 }));

@@ -1,7 +1,8 @@
 import { requireDocument } from '../../auth/access.js';
+import { guardSubscription } from '../../auth/guardSubscription.js';
 import { isStreamFailure, type DocChange, type StreamFailure } from '../../collab/changeStream.js';
 import { Kind, type FieldNode, type SelectionSetNode } from 'graphql';
-import { builder } from '../builder.js';
+import { builder, scopes } from '../builder.js';
 import { TextOpRef } from './edit.js';
 
 const DocumentChangeRef = builder.objectRef<DocChange>('DocumentChange').implement({
@@ -23,9 +24,10 @@ builder.subscriptionField('documentChanges', (t) =>
       documentId: t.arg.id({ required: true }),
       since: t.arg({ type: 'Version', required: false }),
     },
+    authScopes: (_r, { documentId }) => scopes.read(documentId),
     subscribe: async (_r, { documentId, since }, ctx, info) => {
       const doc = await requireDocument(ctx, String(documentId));
-      return doc.subscribe(ctx.viewer!.userId, since ?? null, selectsPatch(info.fieldNodes));
+      return guardSubscription(ctx, doc.id, await doc.subscribe(ctx.viewer!.userId, since ?? null, selectsPatch(info.fieldNodes)));
     },
     resolve: (change: DocChange | StreamFailure) => {
       // A stream that must end (fell behind, document gone) delivers its error as its last item.

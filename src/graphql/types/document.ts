@@ -1,13 +1,16 @@
-import { and, desc, eq } from 'drizzle-orm';
-import { findVisibleDocument, requireViewer } from '../../auth/access.js';
-import { documents } from '../../db/schema.js';
+import { and, desc, eq, ilike, isNotNull, isNull, ne } from 'drizzle-orm';
+import { accessOf, findVisibleDocument, requireViewer } from '../../auth/access.js';
+import { documentMembers, documents } from '../../db/schema.js';
 import type { DocumentMeta, LiveDocument } from '../../collab/liveDocument.js';
 import { createDocument } from '../../commands/createDocument.js';
+import { deleteDocument } from '../../commands/deleteDocument.js';
+import { restoreDocument } from '../../commands/restoreDocument.js';
+import { updateDocument } from '../../commands/updateDocument.js';
 import type { RequestContext } from '../../context.js';
 import { codePointLength } from '../../crdt/text.js';
 import type { RemoteVersion } from '../../crdt/version.js';
 import { AppError, ErrorCode } from '../../errors.js';
-import { builder } from '../builder.js';
+import { builder, scopes } from '../builder.js';
 import { connectionOf, cursorTime, forwardPage, olderThan } from '../pagination.js';
 
 /** A document as the API returns it: its row, plus text and version read together once per request. */
@@ -40,7 +43,27 @@ export const DocumentRef = builder.objectRef<DocumentSource>('Document').impleme
     version: t.field({ type: 'Version', description: 'The current version (frontier).', resolve: async (d, _a, ctx) => (await stateOf(d, ctx)).version }),
     createdAt: t.field({ type: 'DateTime', resolve: (d) => d.meta.createdAt }),
     updatedAt: t.field({ type: 'DateTime', resolve: (d) => d.meta.updatedAt }),
+    myRole: t.field({ type: RoleRef, description: 'Your role on this document.', resolve: async (d, _a, ctx) => (await accessOf(ctx, d.meta.id)).role! }),
+    deletedAt: t.field({ type: 'DateTime', nullable: true, description: 'When it went to the trash (documents(filter: TRASH) only).', resolve: (d) => d.meta.deletedAt ?? null }),
   }),
+});
+
+export const RoleRef = builder.enumType('Role', {
+  description: 'What a user may do with a document. Each role includes the ones below it.',
+  values: {
+    OWNER: { value: 'OWNER', description: 'Everything: share, delete, transfer, read the audit log.' },
+    EDITOR: { value: 'EDITOR', description: 'Read, join, edit, apply patches, save and restore versions.' },
+    VIEWER: { value: 'VIEWER', description: 'Read and subscribe.' },
+  } as const,
+});
+
+const DocumentFilterRef = builder.enumType('DocumentFilter', {
+  values: {
+    ALL: { value: 'ALL', description: 'Every document you can see, owned or shared.' },
+    OWNED: { value: 'OWNED', description: 'Documents you own.' },
+    SHARED_WITH_ME: { value: 'SHARED_WITH_ME', description: 'Documents others shared with you.' },
+    TRASH: { value: 'TRASH', description: 'Your deleted documents, restorable until they are purged.' },
+  } as const,
 });
 
 const CreateDocumentInput = builder.inputType('CreateDocumentInput', {
@@ -60,6 +83,7 @@ builder.queryFields((t) => ({
     nullable: true,
     description: 'A document; null when it does not exist or is not visible to the caller.',
     args: { id: t.arg.id({ required: true }) },
+    authScopes: { $all: { signedIn: true, apiScope: 'documents:read' } },
     resolve: async (_r, { id }, ctx) => {
       const live = await findVisibleDocument(ctx, String(id));
       return live ? documentSource(live) : null;
@@ -67,17 +91,89 @@ builder.queryFields((t) => ({
   }),
   documents: t.connection({
     type: DocumentRef,
-    description: "The caller's documents, newest first.",
+    description: 'Documents you can see, newest first: all of them, or owned, shared with you, or in your trash; optionally only titles containing `search`.',
+    args: {
+      filter: t.arg({ type: DocumentFilterRef, required: false, defaultValue: 'ALL' }),
+      search: t.arg.string({ required: false, description: 'Case-insensitive substring of the title.' }),
+    },
+    authScopes: { $all: { signedIn: true, apiScope: 'documents:read' } },
     resolve: async (_r, args, ctx) => {
       const viewer = requireViewer(ctx);
       const { first, after } = forwardPage(args, 'documents');
+      const filter = args.filter ?? 'ALL';
+      const which = {
+        ALL: isNull(documents.deletedAt),
+        OWNED: and(isNull(documents.deletedAt), eq(documentMembers.role, 'OWNER')),
+        SHARED_WITH_ME: and(isNull(documents.deletedAt), ne(documentMembers.role, 'OWNER')),
+        TRASH: and(isNotNull(documents.deletedAt), eq(documentMembers.role, 'OWNER')),
+      }[filter];
+      const search = args.search ? ilike(documents.title, `%${args.search.replace(/[\\%_]/g, (c) => `\\${c}`)}%`) : undefined;
       const rows = await ctx.services.db
-        .select({ id: documents.id, ownerId: documents.ownerId, title: documents.title, createdAt: documents.createdAt, updatedAt: documents.updatedAt, cursorAt: cursorTime(documents.createdAt) })
-        .from(documents)
-        .where(and(eq(documents.ownerId, viewer.userId), olderThan(documents.createdAt, documents.id, after)))
+        .select({
+          id: documents.id,
+          ownerId: documents.ownerId,
+          title: documents.title,
+          createdAt: documents.createdAt,
+          updatedAt: documents.updatedAt,
+          deletedAt: documents.deletedAt,
+          cursorAt: cursorTime(documents.createdAt),
+        })
+        .from(documentMembers)
+        .innerJoin(documents, eq(documents.id, documentMembers.documentId))
+        .where(and(eq(documentMembers.userId, viewer.userId), which, search, olderThan(documents.createdAt, documents.id, after)))
         .orderBy(desc(documents.createdAt), desc(documents.id))
         .limit(first + 1);
       return connectionOf(rows, first, after, ({ cursorAt: _c, ...meta }) => ({ meta }) as DocumentSource);
+    },
+  }),
+}));
+
+const UpdateDocumentInput = builder.inputType('UpdateDocumentInput', {
+  fields: (t) => ({
+    documentId: t.id({ required: true }),
+    title: t.string({ required: true }),
+  }),
+});
+
+/** The document as it is now (re-read: a command may have changed its row). */
+async function currentSource(ctx: RequestContext, id: string): Promise<DocumentSource> {
+  const [meta] = await ctx.services.db
+    .select({ id: documents.id, ownerId: documents.ownerId, title: documents.title, createdAt: documents.createdAt, updatedAt: documents.updatedAt, deletedAt: documents.deletedAt })
+    .from(documents)
+    .where(eq(documents.id, id));
+  if (!meta) throw new AppError(ErrorCode.NOT_FOUND, 'document not found');
+  return { meta };
+}
+
+builder.mutationFields((t) => ({
+  updateDocument: t.field({
+    type: DocumentRef,
+    description: "Renames a document (EDITOR). Its text changes only through edits.",
+    args: { input: t.arg({ type: UpdateDocumentInput, required: true }) },
+    authScopes: (_r, { input }) => scopes.write(input.documentId),
+    resolve: async (_r, { input }, ctx) => {
+      await updateDocument(ctx, { documentId: String(input.documentId), title: input.title });
+      return currentSource(ctx, String(input.documentId));
+    },
+  }),
+  deleteDocument: t.field({
+    type: DocumentRef,
+    description: `Moves a document to the trash (OWNER): hidden from everyone, restorable with restoreDocument until it is purged with its whole history.`,
+    args: { documentId: t.arg.id({ required: true }) },
+    authScopes: (_r, { documentId }) => scopes.own(documentId, 'documents:write'),
+    resolve: async (_r, { documentId }, ctx) => {
+      await deleteDocument(ctx, String(documentId));
+      return currentSource(ctx, String(documentId));
+    },
+  }),
+  restoreDocument: t.field({
+    type: DocumentRef,
+    description: 'Takes a document out of the trash (OWNER).',
+    args: { documentId: t.arg.id({ required: true }) },
+    authScopes: (_r, { documentId }) => scopes.own(documentId, 'documents:write', true),
+    resolve: async (_r, { documentId }, ctx) => {
+      await restoreDocument(ctx, String(documentId));
+      return currentSource(ctx, String(documentId));
     },
   }),
 }));
@@ -86,6 +182,7 @@ builder.mutationField('createDocument', (t) =>
   t.field({
     type: CreateDocumentPayload,
     args: { input: t.arg({ type: CreateDocumentInput, required: true }) },
+    authScopes: { $all: { signedIn: true, apiScope: 'documents:write' } },
     resolve: async (_r, { input }, ctx) => {
       const id = await createDocument(ctx, input);
       const live = await ctx.services.documents.get(id);

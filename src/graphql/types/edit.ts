@@ -4,7 +4,7 @@ import { joinDocument, type JoinResult } from '../../commands/joinDocument.js';
 import type { TextOp } from '../../crdt/replica.js';
 import type { RemoteVersion } from '../../crdt/version.js';
 import { badInput } from '../../errors.js';
-import { builder } from '../builder.js';
+import { builder, scopes } from '../builder.js';
 import { documentSource, DocumentRef, type DocumentSource } from './document.js';
 
 export const InsertOpRef = builder.objectRef<Extract<TextOp, { kind: 'insert' }>>('InsertOp').implement({
@@ -93,12 +93,14 @@ builder.mutationFields((t) => ({
     type: JoinDocumentPayload,
     description: 'Issues you a fresh agent for the document, with the text and version to edit from.',
     args: { documentId: t.arg.id({ required: true }) },
+    authScopes: (_r, { documentId }) => scopes.write(documentId),
     resolve: (_r, { documentId }, ctx) => joinDocument(ctx, String(documentId)),
   }),
   editDocument: t.field({
     type: EditDocumentPayload,
     description: 'Applies positional ops made against `parents`. Returns once they are committed.',
     args: { input: t.arg({ type: EditDocumentInput, required: true }) },
+    authScopes: (_r, { input }) => scopes.write(input.documentId),
     resolve: async (_r, { input }, ctx) => {
       const { version, document } = await editDocument(ctx, {
         documentId: String(input.documentId),
@@ -114,6 +116,7 @@ builder.mutationFields((t) => ({
     type: ApplyPatchPayload,
     description: "Merges a diamond-types patch of your agents' operations. Returns once they are committed.",
     args: { input: t.arg({ type: ApplyPatchInput, required: true }) },
+    authScopes: (_r, { input }) => scopes.write(input.documentId),
     resolve: async (_r, { input }, ctx) => {
       const { version, document } = await applyPatch(ctx, { documentId: String(input.documentId), patch: input.patch });
       return { version, document: documentSource(document) };

@@ -1,7 +1,9 @@
 import { requireDocument } from '../../auth/access.js';
+import { guardSubscription } from '../../auth/guardSubscription.js';
+import { isStreamFailure, type StreamFailure } from '../../collab/changeStream.js';
 import type { Participant, PresenceEvent } from '../../collab/presenceTypes.js';
 import { updatePresence } from '../../commands/updatePresence.js';
-import { builder } from '../builder.js';
+import { builder, scopes } from '../builder.js';
 
 const PresenceStatusRef = builder.enumType('PresenceStatus', {
   values: { ACTIVE: { value: 'ACTIVE' }, IDLE: { value: 'IDLE', description: 'Away, or silent for a while.' } } as const,
@@ -62,6 +64,7 @@ builder.mutationField('updatePresence', (t) =>
       version: t.arg({ type: 'Version', required: false, description: 'The version the cursor positions refer to (default: the current one).' }),
       status: t.arg({ type: PresenceStatusRef, required: false, description: 'Default ACTIVE.' }),
     },
+    authScopes: (_r, { documentId }) => scopes.read(documentId),
     resolve: (_r, args, ctx) =>
       updatePresence(ctx, {
         documentId: String(args.documentId),
@@ -81,12 +84,16 @@ builder.subscriptionField('documentPresence', (t) =>
       documentId: t.arg.id({ required: true }),
       agent: t.arg.string({ required: false, description: 'Your agent (joinDocument): keeps you present while this subscription is open.' }),
     },
+    authScopes: (_r, { documentId }) => scopes.read(documentId),
     subscribe: async (_r, { documentId, agent }, ctx) => {
       const doc = await requireDocument(ctx, String(documentId));
       const viewer = ctx.viewer!;
       if (agent) await doc.requireAgent(viewer.userId, agent);
-      return ctx.services.presence.subscribe(doc, agent ? { agent, userId: viewer.userId, displayName: viewer.displayName } : null);
+      return guardSubscription(ctx, doc.id, await ctx.services.presence.subscribe(doc, agent ? { agent, userId: viewer.userId, displayName: viewer.displayName } : null));
     },
-    resolve: (e: PresenceEvent) => e,
+    resolve: (e: PresenceEvent | StreamFailure) => {
+      if (isStreamFailure(e as never)) throw (e as StreamFailure).failure;
+      return e as PresenceEvent;
+    },
   }),
 );

@@ -7,7 +7,7 @@ import type { RemoteVersion } from '../../crdt/version.js';
 import type { RequestContext } from '../../context.js';
 import { versions } from '../../db/schema.js';
 import { AppError, ErrorCode, badInput } from '../../errors.js';
-import { builder } from '../builder.js';
+import { builder, scopes } from '../builder.js';
 import { connectionOf, cursorTime, forwardPage, olderThan } from '../pagination.js';
 import { DocumentRef, documentSource, type DocumentSource } from './document.js';
 
@@ -98,6 +98,13 @@ builder.objectFields(DocumentRef, (t) => ({
   }),
 }));
 
+/** The document a version belongs to ('' when there is no such version: no one holds a role on it). */
+async function documentOfVersion(ctx: RequestContext, id: string): Promise<string> {
+  if (!isUuid(id)) return '';
+  const [row] = await ctx.services.db.select({ documentId: versions.documentId }).from(versions).where(eq(versions.id, id));
+  return row?.documentId ?? '';
+}
+
 /** A named version of a document the caller may see; NOT_FOUND otherwise (BAD_USER_INPUT for an automatic one). */
 async function requireVersion(ctx: RequestContext, id: string): Promise<VersionRow> {
   const notFound = new AppError(ErrorCode.NOT_FOUND, 'version not found', { versionId: id });
@@ -127,6 +134,7 @@ builder.mutationFields((t) => ({
     type: RestoreVersionPayload,
     description: "Makes the text equal to an earlier version's text with new operations of yours: nothing is rewound, and the restore can be undone by restoring the version before it.",
     args: { documentId: t.arg.id({ required: true }), version: t.arg({ type: 'Version', required: true }) },
+    authScopes: (_r, { documentId }) => scopes.write(documentId),
     resolve: async (_r, args, ctx) => {
       const { version, document } = await restoreVersion(ctx, String(args.documentId), args.version);
       return { version, document: documentSource(document) };
@@ -136,6 +144,8 @@ builder.mutationFields((t) => ({
     type: ForkDocumentPayload,
     description: 'A new document of yours with the text of this one at `version` (default: now); its history starts there.',
     args: { documentId: t.arg.id({ required: true }), version: t.arg({ type: 'Version', required: false }), title: t.arg.string({ required: true }) },
+    // Reading the source is enough; the copy is the caller's own (creating it needs the write scope).
+    authScopes: (_r, { documentId }) => ({ $all: { ...scopes.read(documentId).$all, apiScope: 'documents:write' } }),
     resolve: async (_r, args, ctx) => {
       const id = await forkDocument(ctx, { documentId: String(args.documentId), version: args.version ?? null, title: args.title });
       const live = await ctx.services.documents.get(id);
@@ -151,11 +161,13 @@ builder.mutationFields((t) => ({
       name: t.arg.string({ required: true }),
       description: t.arg.string({ required: false }),
     },
+    authScopes: (_r, { documentId }) => scopes.write(documentId),
     resolve: (_r, args, ctx) => createVersion(ctx, { documentId: String(args.documentId), name: args.name, description: args.description }),
   }),
   renameVersion: t.field({
     type: DocumentVersionRef,
     args: { id: t.arg.id({ required: true }), name: t.arg.string({ required: true }), description: t.arg.string({ required: false }) },
+    authScopes: async (_r, { id }, ctx) => scopes.write(await documentOfVersion(ctx, String(id))),
     resolve: async (_r, args, ctx) => {
       const v = await requireVersion(ctx, String(args.id));
       const text = checkVersionText(args.name, args.description === undefined ? v.description : args.description);
@@ -166,6 +178,7 @@ builder.mutationFields((t) => ({
   deleteVersion: t.boolean({
     description: 'Deletes a named version (the name only: the history it pointed at stays).',
     args: { id: t.arg.id({ required: true }) },
+    authScopes: async (_r, { id }, ctx) => scopes.write(await documentOfVersion(ctx, String(id))),
     resolve: async (_r, args, ctx) => {
       const v = await requireVersion(ctx, String(args.id));
       await ctx.services.db.delete(versions).where(eq(versions.id, v.id));
