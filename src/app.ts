@@ -88,16 +88,16 @@ export function buildApp(config: Config, log: Logger = pino({ level: config.logL
       kv = new Redis(config.redisUrl, { maxRetriesPerRequest: 1, enableOfflineQueue: false, connectionName: `cowrite-${instanceId}:kv` });
       kv.on('error', (err) => log.warn({ err: err.message }, 'redis error (sessions, rate limits)'));
     }
-    const sessions = kv ? new RedisSessionStore(kv, config.sessionTtlSeconds) : new PostgresSessionStore(pool, config.sessionTtlSeconds);
+    const sessions = kv ? new RedisSessionStore(kv, config.sessionTtlSeconds, config.redisKeyPrefix) : new PostgresSessionStore(pool, config.sessionTtlSeconds);
     const apiKeys = new ApiKeys(pool);
     const auth = new Authenticator({ sessions, apiKeys, db, log });
     access.credentialListeners.add((ids) => auth.forget(ids));
     access.changeListeners.add((id) => void documents!.refreshMeta(id).catch((err) => log.warn({ err, documentId: id }, 'document row not refreshed')));
-    const rateLimits = new RateLimits(config.rateLimits, kv);
+    const rateLimits = new RateLimits(config.rateLimits, kv, config.redisKeyPrefix);
     services = { config, log, pool, db, auth, sessions, apiKeys, access, rateLimits, documents, presence };
     if (config.runWorker) {
       workerPool = createPool(url, log, 6, `cowrite-worker-${instanceId}`);
-      runner = await startWorker(workerPool, log);
+      runner = await startWorker(workerPool, log, { trashDays: config.trashRetentionDays, auditDays: config.auditRetentionDays });
     }
     const yoga = createGraphQL(services);
     const jsonPost = createJsonPostHandler({

@@ -14,6 +14,8 @@ const ConfigSchema = z.object({
   embeddedPgPort: z.coerce.number().int().min(1).max(65535).default(54329),
   /** Redis URL (REDIS_URL). Unset: in-process pub/sub, a single instance. */
   redisUrl: z.string().optional(),
+  /** Prefix of the Redis keys holding sessions and rate-limit counts (REDIS_KEY_PREFIX, default cowrite:): deployments sharing one Redis use different ones. */
+  redisKeyPrefix: z.string().default('cowrite:'),
   /** pino level (LOG_LEVEL, default info). */
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   /** Run graphile-worker inside the server process (RUN_WORKER, default true). */
@@ -120,6 +122,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Deep
     dataDir: env.DATA_DIR,
     embeddedPgPort: env.EMBEDDED_PG_PORT,
     redisUrl: env.REDIS_URL || undefined,
+    redisKeyPrefix: env.REDIS_KEY_PREFIX,
     logLevel: env.LOG_LEVEL,
     runWorker: env.RUN_WORKER,
     corsOrigins: env.CORS_ORIGINS,

@@ -14,7 +14,7 @@ if (!config.databaseUrl) {
 const pool = createPool(config.databaseUrl, log, 6, `cowrite-worker-${randomUUID()}`);
 await migrateDb(pool);
 await migrateWorker(pool, log);
-const runner = await startWorker(pool, log);
+const runner = await startWorker(pool, log, { trashDays: config.trashRetentionDays, auditDays: config.auditRetentionDays });
 log.info('worker running');
 const stop = async () => {
   await runner.stop();

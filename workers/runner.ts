@@ -2,7 +2,7 @@ import { Logger as WorkerLogger, run, runMigrations, type Runner } from 'graphil
 import { WorkerLeases } from './leases.js';
 import type pg from 'pg';
 import type { Logger } from 'pino';
-import { crontab, taskList } from './index.js';
+import { crontab, taskList, type Retention } from './index.js';
 
 /** graphile-worker's logger, writing through pino. */
 function workerLogger(log: Logger): WorkerLogger {
@@ -25,11 +25,11 @@ export interface WorkerRunner {
  * Starts the job runner on its own pool (at least concurrency + 3 connections: one per worker, one
  * for LISTEN, one held for the lease). Stop it before the pool and before PostgreSQL.
  */
-export async function startWorker(pool: pg.Pool, log: Logger, concurrency = 2): Promise<WorkerRunner> {
+export async function startWorker(pool: pg.Pool, log: Logger, retention: Retention, concurrency = 2): Promise<WorkerRunner> {
   const leases = await WorkerLeases.start(pool, log);
   let runner: Runner;
   try {
-    runner = await run({ pgPool: pool, taskList, crontab, concurrency, noHandleSignals: true, pollInterval: 1_000, logger: workerLogger(log), events: leases.events });
+    runner = await run({ pgPool: pool, taskList, crontab: crontab(retention), concurrency, noHandleSignals: true, pollInterval: 1_000, logger: workerLogger(log), events: leases.events });
   } catch (err) {
     await leases.stop();
     throw err;

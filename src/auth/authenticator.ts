@@ -69,8 +69,10 @@ export class Authenticator {
       throw err;
     }
     if (this.cache.size >= CACHE_MAX) this.cache.clear();
+    // Trusted for at most half its remaining life, so a session in use is looked up (and its expiry
+    // slid forward) before it can run out.
     const expires = viewer?.credential.expiresAt?.getTime() ?? Infinity;
-    this.cache.set(token, { viewer, until: Math.min(now + CACHE_MS, expires), checkedAt: now });
+    this.cache.set(token, { viewer, until: Math.min(now + CACHE_MS, now + (expires - now) / 2), checkedAt: now });
     return viewer;
   }
 

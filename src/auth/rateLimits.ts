@@ -14,9 +14,9 @@ export type LimitKind = 'authPerIp' | 'authPerAccount' | 'editsPerUser' | 'edits
 export class RateLimits {
   private readonly limiters: Record<LimitKind, RateLimiterAbstract>;
 
-  constructor(limits: Config['rateLimits'], redis: Redis | null) {
+  constructor(limits: Config['rateLimits'], redis: Redis | null, prefix = 'cowrite:') {
     const make = (kind: LimitKind): RateLimiterAbstract => {
-      const opts = { keyPrefix: `cowrite:rl:${kind}`, points: limits[kind], duration: 60 };
+      const opts = { keyPrefix: `${prefix}rl:${kind}`, points: limits[kind], duration: 60 };
       return redis ? new RateLimiterRedis({ ...opts, storeClient: redis, rejectIfRedisNotReady: true, insuranceLimiter: new RateLimiterMemory(opts) }) : new RateLimiterMemory(opts);
     };
     this.limiters = {

@@ -96,9 +96,6 @@ export class PostgresSessionStore implements SessionStore {
   }
 }
 
-const KEY = 'cowrite:session:';
-const TOKEN_KEY = 'cowrite:session-token:';
-const USER_KEY = 'cowrite:user-sessions:';
 
 /**
  * Sessions in Redis: the token's hash names the session id, the session is a hash, and each user has
@@ -106,11 +103,19 @@ const USER_KEY = 'cowrite:user-sessions:';
  */
 export class RedisSessionStore implements SessionStore {
   readonly kind = 'redis';
+  private readonly sessionKey: string;
+  private readonly tokenKey: string;
+  private readonly userKey: string;
 
   constructor(
     private readonly redis: Redis,
     private readonly ttlSeconds: number,
-  ) {}
+    prefix = 'cowrite:',
+  ) {
+    this.sessionKey = `${prefix}session:`;
+    this.tokenKey = `${prefix}session-token:`;
+    this.userKey = `${prefix}user-sessions:`;
+  }
 
   async create(user: SessionUser, client: ClientInfo): Promise<{ token: string; sessionId: string }> {
     const token = newSessionToken();
@@ -119,7 +124,7 @@ export class RedisSessionStore implements SessionStore {
     const ttl = this.ttlSeconds;
     await this.redis
       .multi()
-      .hset(KEY + sessionId, {
+      .hset(this.sessionKey + sessionId, {
         userId: user.id,
         email: user.email,
         displayName: user.displayName,
@@ -129,10 +134,10 @@ export class RedisSessionStore implements SessionStore {
         ip: client.ip ?? '',
         userAgent: client.userAgent ?? '',
       })
-      .expire(KEY + sessionId, ttl)
-      .set(TOKEN_KEY + tokenHash(token), sessionId, 'EX', ttl)
-      .zadd(USER_KEY + user.id, now, sessionId)
-      .expire(USER_KEY + user.id, ttl)
+      .expire(this.sessionKey + sessionId, ttl)
+      .set(this.tokenKey + tokenHash(token), sessionId, 'EX', ttl)
+      .zadd(this.userKey + user.id, now, sessionId)
+      .expire(this.userKey + user.id, ttl)
       .exec();
     return { token, sessionId };
   }
@@ -140,29 +145,29 @@ export class RedisSessionStore implements SessionStore {
   async use(token: string): Promise<SessionHolder | null> {
     const ttl = this.ttlSeconds;
     const hash = tokenHash(token);
-    const sessionId = await this.redis.getex(TOKEN_KEY + hash, 'EX', ttl);
+    const sessionId = await this.redis.getex(this.tokenKey + hash, 'EX', ttl);
     if (!sessionId) return null;
     const results = await this.redis
       .multi()
-      .hgetall(KEY + sessionId)
-      .hset(KEY + sessionId, 'lastUsedAt', String(Date.now()))
-      .expire(KEY + sessionId, ttl)
+      .hgetall(this.sessionKey + sessionId)
+      .hset(this.sessionKey + sessionId, 'lastUsedAt', String(Date.now()))
+      .expire(this.sessionKey + sessionId, ttl)
       .exec();
     const s = (results?.[0]?.[1] ?? {}) as Record<string, string>;
     if (!s.userId || s.tokenHash !== hash) {
       // Revoked between the two reads (the hash is gone): undo the renewal's half-made key.
-      await this.redis.del(KEY + sessionId, TOKEN_KEY + hash);
+      await this.redis.del(this.sessionKey + sessionId, this.tokenKey + hash);
       return null;
     }
-    await this.redis.expire(USER_KEY + s.userId, ttl);
+    await this.redis.expire(this.userKey + s.userId, ttl);
     return { sessionId, userId: s.userId, email: s.email!, displayName: s.displayName!, expiresAt: new Date(Date.now() + ttl * 1000) };
   }
 
   async list(userId: string): Promise<SessionRecord[]> {
-    const ids = await this.redis.zrevrange(USER_KEY + userId, 0, -1);
+    const ids = await this.redis.zrevrange(this.userKey + userId, 0, -1);
     if (ids.length === 0) return [];
     const pipeline = this.redis.pipeline();
-    for (const id of ids) pipeline.hgetall(KEY + id).pttl(KEY + id);
+    for (const id of ids) pipeline.hgetall(this.sessionKey + id).pttl(this.sessionKey + id);
     const results = (await pipeline.exec()) ?? [];
     const out: SessionRecord[] = [];
     const gone: string[] = [];
@@ -183,21 +188,21 @@ export class RedisSessionStore implements SessionStore {
         userAgent: s.userAgent || null,
       });
     });
-    if (gone.length > 0) await this.redis.zrem(USER_KEY + userId, ...gone);
+    if (gone.length > 0) await this.redis.zrem(this.userKey + userId, ...gone);
     return out;
   }
 
   async revoke(userId: string, ids: string[] | null, keep?: string): Promise<string[]> {
-    const candidates = (ids ?? (await this.redis.zrange(USER_KEY + userId, 0, -1))).filter((id) => id !== keep);
+    const candidates = (ids ?? (await this.redis.zrange(this.userKey + userId, 0, -1))).filter((id) => id !== keep);
     const revoked: string[] = [];
     for (const id of candidates) {
-      const [owner, hash] = await this.redis.hmget(KEY + id, 'userId', 'tokenHash');
+      const [owner, hash] = await this.redis.hmget(this.sessionKey + id, 'userId', 'tokenHash');
       if (owner !== userId) continue;
       await this.redis
         .multi()
-        .del(KEY + id)
-        .del(TOKEN_KEY + hash!)
-        .zrem(USER_KEY + userId, id)
+        .del(this.sessionKey + id)
+        .del(this.tokenKey + hash!)
+        .zrem(this.userKey + userId, id)
         .exec();
       revoked.push(id);
     }

@@ -22,7 +22,7 @@ export async function deleteDocument(ctx: RequestContext, documentId: string): P
     if (rows.length === 0) return false;
     await recordAudit(tx, byViewer(viewer, ctx.client, { action: 'document.deleted', documentId }));
     await tx.execute(
-      sql`SELECT graphile_worker.add_job('document__purge', ${JSON.stringify({ documentId })}::json,
+      sql`SELECT graphile_worker.add_job('document__purge', ${JSON.stringify({ documentId, retentionDays: days })}::json,
             job_key := ${`document__purge:${documentId}`}, run_at := now() + make_interval(secs => ${days * 86_400}))`,
     );
     return true;

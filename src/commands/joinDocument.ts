@@ -14,7 +14,7 @@ export interface JoinResult {
 export async function joinDocument(ctx: RequestContext, documentId: string): Promise<JoinResult> {
   await limitEdits(ctx);
   const doc = await requireDocument(ctx, documentId);
-  const agent = await issueAgent(ctx, doc);
+  const agent = await issueAgent(ctx, doc, true);
   const { content, version } = doc.snapshot();
   return { agent, content, version };
 }

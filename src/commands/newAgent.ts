@@ -1,3 +1,4 @@
+import { byViewer, recordAudit } from '../audit/auditLog.js';
 import { randomBytes } from 'node:crypto';
 import type { LiveDocument } from '../collab/liveDocument.js';
 import type { RequestContext } from '../context.js';
@@ -9,10 +10,13 @@ export function newAgent(): string {
 }
 
 /** Issues the caller a fresh agent for the document: recorded in PostgreSQL and on the live copy. */
-export async function issueAgent(ctx: RequestContext, doc: LiveDocument): Promise<string> {
+export async function issueAgent(ctx: RequestContext, doc: LiveDocument, audited = false): Promise<string> {
   const userId = ctx.viewer!.userId;
   const agent = newAgent();
-  await ctx.services.db.insert(documentAgents).values({ documentId: doc.id, agent, userId });
+  await ctx.services.db.transaction(async (tx) => {
+    await tx.insert(documentAgents).values({ documentId: doc.id, agent, userId });
+    if (audited) await recordAudit(tx, byViewer(ctx.viewer!, ctx.client, { action: 'document.joined', documentId: doc.id, details: { agent } }));
+  });
   doc.noteAgent(agent, userId);
   return agent;
 }

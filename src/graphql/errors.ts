@@ -41,3 +41,17 @@ export function normalizeError(err: unknown, log: Logger): GraphQLError {
   log.error({ err }, 'unexpected error');
   return new GraphQLError('Unexpected error.', { extensions: { code: ErrorCode.INTERNAL_SERVER_ERROR } });
 }
+
+const SUGGESTION = /\s*Did you mean .+\?/g;
+
+/**
+ * Field suggestions ("Did you mean ...?") map the schema for whoever asks: callers who sent no
+ * credentials get the error without them. Applied to responses, not in validation, because
+ * validation results are cached per document and shared by every caller.
+ */
+export function forCaller(e: GraphQLError, anonymous: boolean): GraphQLError {
+  if (!anonymous) return e;
+  const message = e.message.replace(SUGGESTION, '');
+  if (message === e.message) return e;
+  return new GraphQLError(message, { nodes: e.nodes, source: e.source, positions: e.positions, path: e.path, originalError: e.originalError, extensions: e.extensions });
+}

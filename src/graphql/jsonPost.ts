@@ -3,7 +3,7 @@ import { getOperationAST, GraphQLError, type DocumentNode, type ExecutionResult 
 import type { Logger } from 'pino';
 import { clientInfo } from '../auth/clientInfo.js';
 import { ErrorCode } from '../errors.js';
-import { normalizeError } from './errors.js';
+import { forCaller, normalizeError } from './errors.js';
 import type { Yoga } from './yoga.js';
 
 const GRAPHQL_RESPONSE = 'application/graphql-response+json; charset=utf-8';
@@ -86,9 +86,15 @@ export function createJsonPostHandler({ yoga, log, maxBodyBytes, trustProxy, all
     } catch (err) {
       return requestError(err);
     }
-    const errors = validate(schema, document);
+    let errors: readonly GraphQLError[];
+    try {
+      errors = validate(schema, document);
+    } catch (err) {
+      // graphql-armor's limits throw from validation rather than report.
+      return requestError(err);
+    }
     if (errors.length > 0) {
-      send(graphqlResponse ? 400 : 200, { errors: errors.map((e: GraphQLError) => normalizeError(e, log).toJSON()) });
+      send(graphqlResponse ? 400 : 200, { errors: errors.map((e: GraphQLError) => forCaller(normalizeError(e, log), !authorization).toJSON()) });
       return;
     }
     const operation = getOperationAST(document, operationName);

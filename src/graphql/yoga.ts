@@ -1,5 +1,4 @@
 import type { IncomingMessage } from 'node:http';
-import { blockFieldSuggestionsPlugin } from '@escape.tech/graphql-armor-block-field-suggestions';
 import { EnvelopArmorPlugin } from '@escape.tech/graphql-armor';
 import { useCSRFPrevention } from '@graphql-yoga/plugin-csrf-prevention';
 import { createYoga, type Plugin, type YogaServerInstance } from 'graphql-yoga';
@@ -10,7 +9,7 @@ import { bearerToken } from '../auth/tokens.js';
 import type { ClientInfo } from '../auth/viewer.js';
 import { introspectionEnabled } from '../config.js';
 import type { RequestContext, Services } from '../context.js';
-import { normalizeError } from './errors.js';
+import { forCaller, normalizeError } from './errors.js';
 import { restApi } from './rest.js';
 import { schema } from './schema.js';
 
@@ -32,18 +31,11 @@ export function createGraphQL(services: Services): Yoga {
   const { config, log } = services;
   const introspection = introspectionEnabled(config);
   const errorCodes: Plugin = {
-    onResultProcess({ result, setResult }) {
+    onResultProcess({ request, result, setResult }) {
       if (Array.isArray(result) || !result || typeof result !== 'object' || !('errors' in result) || !result.errors) return;
       const r = result as ExecutionResult;
-      setResult({ ...r, errors: r.errors!.map((e) => normalizeError(e, log)) });
-    },
-  };
-  // Field suggestions ("Did you mean ...?") map the schema for whoever asks: only callers who sent credentials get them.
-  const suggestions = blockFieldSuggestionsPlugin({ mask: '' });
-  const hideSuggestionsFromAnonymous: Plugin = {
-    onValidate(payload) {
-      if (hasCredentials(payload.context as ServerInit & { request?: Request })) return;
-      return suggestions.onValidate!(payload as never) as never;
+      const anonymous = !request.headers.get('authorization');
+      setResult({ ...r, errors: r.errors!.map((e) => forCaller(normalizeError(e, log), anonymous)) });
     },
   };
   const noIntrospection: Plugin = {
@@ -79,7 +71,6 @@ export function createGraphQL(services: Services): Yoga {
         maxDirectives: { n: config.armor.maxDirectives },
         blockFieldSuggestion: { enabled: false },
       }),
-      hideSuggestionsFromAnonymous,
       ...(introspection ? [] : [noIntrospection]),
       restApi(log),
       errorCodes,
@@ -96,7 +87,7 @@ export function createGraphQL(services: Services): Yoga {
 }
 
 /** Whether a request sent credentials at all (before they are checked). */
-function hasCredentials(init: ServerInit & { request?: Request }): boolean {
+export function hasCredentials(init: ServerInit & { request?: Request }): boolean {
   return !!(init.authorization ?? init.request?.headers?.get('authorization') ?? wsAuthorization(init.connectionParams) ?? wsAuthorization(init.extensions));
 }
 

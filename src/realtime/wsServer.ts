@@ -10,7 +10,8 @@ import { clientInfo } from '../auth/clientInfo.js';
 import { isAllowedOrigin } from '../auth/origins.js';
 import type { RateLimits } from '../auth/rateLimits.js';
 import { AppError, ErrorCode } from '../errors.js';
-import { normalizeError } from '../graphql/errors.js';
+import { forCaller, normalizeError } from '../graphql/errors.js';
+import { hasCredentials } from '../graphql/yoga.js';
 import { sharedData, subscribeShared } from './sharedExecution.js';
 import type { Yoga } from '../graphql/yoga.js';
 
@@ -106,7 +107,7 @@ export function startWsServer({ server, yoga, log, maxPayload, allowedOrigins, k
         try {
           const document = parse(payload.query);
           const errors = validate(schema, document);
-          if (errors.length > 0) return errors.map((e: GraphQLError) => normalizeError(e, log));
+          if (errors.length > 0) return errors.map((e: GraphQLError) => forCaller(normalizeError(e, log), !hasCredentials({ connectionParams: ctx.connectionParams as Record<string, unknown> | undefined, extensions: payload.extensions as Record<string, unknown> | undefined })));
           const contextValue = await contextFactory();
           enveloped.set(contextValue, { execute, subscribe });
           return {

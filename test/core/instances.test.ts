@@ -1,22 +1,13 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { content, edit, join, newApiKey, newDocument, newUser, replay, subscribeChanges, wsClient } from '../helpers/client.js';
-import { freshDatabase } from '../helpers/db.js';
-import { REDIS_URL } from '../helpers/env.js';
+import { useTwoInstances } from '../helpers/fixture.js';
 import { startServer, type TestServer } from '../helpers/server.js';
 
-let db: Awaited<ReturnType<typeof freshDatabase>>;
+const instances = useTwoInstances();
 let a: TestServer;
 let b: TestServer;
-
-beforeAll(async () => {
-  db = await freshDatabase();
-  a = await startServer(db.url, { redisUrl: REDIS_URL });
-  b = await startServer(db.url, { redisUrl: REDIS_URL });
-});
-afterAll(async () => {
-  await a?.stop();
-  await b?.stop();
-  await db?.drop();
+beforeAll(() => {
+  ({ a, b } = instances);
 });
 
 describe('several instances on one PostgreSQL and Redis', () => {
@@ -80,7 +71,7 @@ describe('several instances on one PostgreSQL and Redis', () => {
   it("an instance that has not heard of another's latest edits accepts the agent's next edit (no false SEQ_GAP) and a subscription from that version (no false UNKNOWN_VERSION)", async () => {
     // An instance that gets no messages at all (no Redis): everything it learns, it reads from
     // PostgreSQL, as an instance does when a message is late or lost.
-    const deaf = await startServer(db.url);
+    const deaf = await startServer(instances.db.url);
     try {
       // Sessions live in Redis, which this instance does not use: an API key (in PostgreSQL) works on both.
       const { secret: token } = await newApiKey(a.url, (await newUser(a.url)).token);

@@ -1,17 +1,18 @@
 import { afterAll, beforeAll } from 'vitest';
 import { freshDatabase } from './db.js';
+import { REDIS_URL } from './env.js';
 import { startServer, type TestServer } from './server.js';
 
 /**
  * A fresh database and a server on it for a whole test file, stopped and dropped afterwards.
  * Read its parts inside tests (they exist once beforeAll has run).
  */
-export function useServer(overrides: Parameters<typeof startServer>[1] = {}) {
+export function useServer(overrides: Parameters<typeof startServer>[1] = {}, logTo?: Parameters<typeof startServer>[2]) {
   let db: Awaited<ReturnType<typeof freshDatabase>> | undefined;
   let server: TestServer | undefined;
   beforeAll(async () => {
     db = await freshDatabase();
-    server = await startServer(db.url, overrides);
+    server = await startServer(db.url, overrides, logTo);
   });
   afterAll(async () => {
     await server?.stop();
@@ -29,6 +30,31 @@ export function useServer(overrides: Parameters<typeof startServer>[1] = {}) {
     },
     get wsUrl() {
       return server!.wsUrl;
+    },
+  };
+}
+
+/** Two servers on one fresh database and the test Redis (several instances), for a whole test file. */
+export function useTwoInstances(overrides: Parameters<typeof startServer>[1] = {}) {
+  let db: Awaited<ReturnType<typeof freshDatabase>> | undefined;
+  const servers: TestServer[] = [];
+  beforeAll(async () => {
+    db = await freshDatabase();
+    for (let i = 0; i < 2; i++) servers.push(await startServer(db.url, { redisUrl: REDIS_URL, ...overrides }));
+  });
+  afterAll(async () => {
+    for (const s of servers) await s.stop();
+    await db?.drop();
+  });
+  return {
+    get a() {
+      return servers[0]!;
+    },
+    get b() {
+      return servers[1]!;
+    },
+    get db() {
+      return db!;
     },
   };
 }

@@ -13,9 +13,13 @@ export interface TestServer {
 type Overrides = Parameters<typeof loadConfig>[1];
 
 /** A real server on port 0 against the given database (and Redis when given). */
-export async function startServer(databaseUrl: string, overrides: Overrides & { redisUrl?: string } = {}): Promise<TestServer> {
-  const config: Config = loadConfig({}, { port: 0, databaseUrl, logLevel: 'silent', runWorker: false, ...overrides });
-  const app = buildApp(config, pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }));
+export async function startServer(databaseUrl: string, overrides: Overrides & { redisUrl?: string } = {}, logTo?: { write(line: string): void }): Promise<TestServer> {
+  // Servers of one database share Redis keys (sessions, rate limits); other tests' servers do not.
+  const redisKeyPrefix = `cowrite-test:${new URL(databaseUrl).pathname.slice(1)}:`;
+  const config: Config = loadConfig({}, { port: 0, databaseUrl, logLevel: 'silent', runWorker: false, redisKeyPrefix, ...overrides });
+  // With `logTo`, everything the server logs (at trace level) is written there too.
+  const log = logTo ? pino({ level: 'trace' }, logTo) : pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
+  const app = buildApp(config, log);
   const { url, port } = await app.start();
   return { app, url, port, wsUrl: url.replace(/^http/, 'ws'), stop: () => app.stop() };
 }

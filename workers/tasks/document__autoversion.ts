@@ -77,6 +77,15 @@ export const document__autoversion: Task = async (payload, helpers) => {
         [p.documentId, `Edits by ${namesOf(authors.rows.map((a) => a.display_name))}`, JSON.stringify(frontier), through, ids[0], JSON.stringify(ids)],
       );
       await client.query('UPDATE documents SET versioned_order = $2 WHERE id = $1', [p.documentId, through]);
+      // The burst is also the audit log's edit batch: one record per author, with counts, not one per keystroke.
+      await client.query(
+        `INSERT INTO audit_log (actor_id, action, document_id, at, details)
+         SELECT author_id, 'document.edited', $1, max(created_at),
+                jsonb_build_object('operations', count(*), 'inserted', sum(inserted), 'deleted', sum(deleted), 'from', min(created_at), 'to', max(created_at))
+           FROM operations WHERE document_id = $1 AND server_order > $2 AND server_order <= $3
+          GROUP BY author_id`,
+        [p.documentId, from, through],
+      );
       // Rows committed while the history was read start the next burst, which nothing queued a job for.
       if (Number(locked.rows[0]!.op_count) > through) await requeue(client, p, doc.quiet_until);
       await client.query('COMMIT');
