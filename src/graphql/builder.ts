@@ -8,10 +8,11 @@ import type { RequestContext } from '../context.js';
 import type { RemoteVersion } from '../crdt/version.js';
 import { AppError, ErrorCode } from '../errors.js';
 
-/** A role the caller must hold on a document (one in the trash only when `inTrash`). */
-export interface DocumentRoleScope {
+/** A role the caller must hold on a document (one in the trash only when `inTrash`), and the API-key scope the operation needs. */
+export interface DocumentScope {
   documentId: string;
   role: Role;
+  apiScope: ApiScope;
   inTrash?: boolean;
 }
 
@@ -29,7 +30,8 @@ export const builder = new SchemaBuilder<{
     session: boolean;
     /** An API key with this scope, or a session. */
     apiScope: ApiScope;
-    documentRole: DocumentRoleScope;
+    /** One scope, not an $all of two, for the operations on a document: it is checked on every edit. */
+    document: DocumentScope;
   };
   DefaultFieldNullability: false;
 }>({
@@ -47,7 +49,7 @@ export const builder = new SchemaBuilder<{
       signedIn: !!ctx.viewer,
       session: ctx.viewer?.credential.kind === 'session',
       apiScope: (scope) => allowsScope(ctx.viewer, scope),
-      documentRole: ({ documentId, role, inTrash }) => hasRole(ctx, documentId, role, inTrash),
+      document: ({ documentId, role, apiScope, inTrash }) => allowsScope(ctx.viewer, apiScope) && hasRole(ctx, documentId, role, inTrash),
     }),
     unauthorizedError: (_parent, ctx, _info, result) => refusalFor(ctx, result.failure),
   },
@@ -59,8 +61,9 @@ function refusalFor(ctx: RequestContext, failure: AuthFailure): AppError {
   const first = firstFailedScope(failure);
   if (first?.scope === 'session') return new AppError(ErrorCode.FORBIDDEN, 'an API key cannot do this; use a signed-in session');
   if (first?.scope === 'apiScope') return new AppError(ErrorCode.FORBIDDEN, `this API key lacks the ${String(first.parameter)} scope`, { required: first.parameter });
-  if (first?.scope === 'documentRole') {
-    const p = first.parameter as DocumentRoleScope;
+  if (first?.scope === 'document') {
+    const p = first.parameter as DocumentScope;
+    if (!allowsScope(ctx.viewer, p.apiScope)) return new AppError(ErrorCode.FORBIDDEN, `this API key lacks the ${p.apiScope} scope`, { required: p.apiScope });
     return refusal(ctx, p.documentId, p.role, p.inTrash);
   }
   return new AppError(ErrorCode.FORBIDDEN, 'not allowed');
@@ -79,13 +82,12 @@ function firstFailedScope(f: AuthFailure): { scope: string; parameter: unknown }
 
 /** Scope maps the fields use. */
 export const scopes = {
-  /** Read a document. */
-  read: (documentId: unknown) => ({ $all: { apiScope: 'documents:read', documentRole: { documentId: String(documentId), role: 'VIEWER' } } }) as const,
+  /** Read a document (`apiScope`: what else the operation needs from a key, e.g. a fork writes). */
+  read: (documentId: unknown, apiScope: ApiScope = 'documents:read') => ({ document: { documentId: String(documentId), role: 'VIEWER', apiScope } }) as const,
   /** Change a document's text or history. */
-  write: (documentId: unknown) => ({ $all: { apiScope: 'documents:write', documentRole: { documentId: String(documentId), role: 'EDITOR' } } }) as const,
+  write: (documentId: unknown) => ({ document: { documentId: String(documentId), role: 'EDITOR', apiScope: 'documents:write' } }) as const,
   /** Share, delete or see the audit log of a document. */
-  own: (documentId: unknown, apiScope: ApiScope = 'documents:share', inTrash = false) =>
-    ({ $all: { apiScope, documentRole: { documentId: String(documentId), role: 'OWNER', inTrash } } }) as const,
+  own: (documentId: unknown, apiScope: ApiScope = 'documents:share', inTrash = false) => ({ document: { documentId: String(documentId), role: 'OWNER', apiScope, inTrash } }) as const,
 };
 
 builder.queryType({});

@@ -1,3 +1,4 @@
+import { OpLog } from 'diamond-types-node';
 import { describe, expect, it } from 'vitest';
 import { REDIS_URL } from '../helpers/env.js';
 import { useServer } from '../helpers/fixture.js';
@@ -74,6 +75,15 @@ const mutation = (name: string, role: Role, scope: Scope, query: string, vars: (
   call: async (c, token, caller) => outcome(await gql(s.url, query, vars(c, caller), token), name),
 });
 
+/** A valid diamond-types patch: one insert by `agent`, concurrent with everything (its parent is the empty document). */
+function patchBy(agent: string): string {
+  const log = new OpLog(agent);
+  log.ins(0, 'p');
+  const bytes = log.getPatchSince(new Uint32Array());
+  log.free();
+  return Buffer.from(bytes).toString('base64');
+}
+
 /** The agent a caller would edit with: their own when they have one (keys act as the owner). */
 const agentOf = (c: Case, caller: Caller) => (caller === 'editor' ? c.editorAgent : c.ownerAgent);
 let emailOfNewcomer = '';
@@ -103,14 +113,16 @@ const subscription = (name: string, query: string): Op => ({
     }),
 });
 
-const rest = (name: string, role: Role, scope: Scope, method: string, path: (c: Case) => string): Op => ({
+const rest = (name: string, role: Role, scope: Scope, method: string, path: (c: Case) => string, body?: (c: Case) => object, before?: Op['before']): Op => ({
   name,
   role,
   scope,
+  before,
   call: async (c, token) => {
-    const res = await fetch(s.url.replace('/graphql', '') + path(c), { method, headers: token ? { authorization: `Bearer ${token}` } : {} });
-    const body = (await res.json()) as { errors?: { extensions: { code: string } }[] } | null;
-    const code = body && 'errors' in body && body.errors ? body.errors[0]!.extensions.code : body === null ? 'null' : 'OK';
+    const headers: Record<string, string> = { ...(token ? { authorization: `Bearer ${token}` } : {}), ...(body ? { 'content-type': 'application/json' } : {}) };
+    const res = await fetch(s.url.replace('/graphql', '') + path(c), { method, headers, body: body ? JSON.stringify(body(c)) : undefined });
+    const answer = (await res.json()) as { errors?: { extensions: { code: string } }[] } | null;
+    const code = answer && 'errors' in answer && answer.errors ? answer.errors[0]!.extensions.code : answer === null ? 'null' : 'OK';
     const status: Record<string, number> = { OK: 200, null: 200, UNAUTHENTICATED: 401, FORBIDDEN: 403, NOT_FOUND: 404 };
     expect(res.status, `${name} ${code}`).toBe(status[code]);
     return code;
@@ -126,12 +138,21 @@ const OPS: Op[] = [
   docQuery('document.collaborators', 'collaborators { email role }'),
   docQuery('document.versions', 'versions { edges { node { name } } }'),
   docQuery('document.contentAt', 'contentAt(version: $v)'),
+  docQuery('document.diff', 'diff(from: []) { hunks { lines } }'),
+  docQuery('document.operations', 'operations { edges { node { agent } } }'),
   docQuery('document.shareLinks', 'shareLinks { id }', 'OWNER', 'share'),
   docQuery('document.auditLog', 'auditLog { edges { node { action } } }', 'OWNER', 'read'),
   mutation('updateDocument', 'EDITOR', 'write', 'mutation($i: UpdateDocumentInput!) { updateDocument(input: $i) { title } }', (c) => ({ i: { documentId: c.id, title: 'renamed' } })),
   mutation('joinDocument', 'EDITOR', 'write', 'mutation($d: ID!) { joinDocument(documentId: $d) { agent } }', (c) => ({ d: c.id })),
   mutation('editDocument', 'EDITOR', 'write', 'mutation($i: EditDocumentInput!) { editDocument(input: $i) { version } }', (c, caller) => ({
     i: { documentId: c.id, agent: agentOf(c, caller), seq: 0, parents: c.version, ops: [{ insert: { pos: 0, text: 'x' } }] },
+  })),
+  mutation('applyPatch', 'EDITOR', 'write', 'mutation($i: ApplyPatchInput!) { applyPatch(input: $i) { version } }', (c, caller) => ({
+    i: { documentId: c.id, patch: patchBy(agentOf(c, caller)) },
+  })),
+  mutation('updatePresence', 'EDITOR', 'write', 'mutation($d: ID!, $a: String!) { updatePresence(documentId: $d, agent: $a, cursor: { anchor: 1, head: 2 }) { agent } }', (c, caller) => ({
+    d: c.id,
+    a: agentOf(c, caller),
   })),
   mutation('createVersion', 'EDITOR', 'write', 'mutation($d: ID!) { createVersion(documentId: $d, name: "v2") { id } }', (c) => ({ d: c.id })),
   mutation('renameVersion', 'EDITOR', 'write', 'mutation($v: ID!) { renameVersion(id: $v, name: "v1b") { id } }', (c) => ({ v: c.versionId })),
@@ -150,6 +171,10 @@ const OPS: Op[] = [
   subscription('documentPresence', 'subscription($d: ID!) { documentPresence(documentId: $d) { full } }'),
   rest('GET /rest/documents/:id', 'VIEWER', 'read', 'GET', (c) => `/rest/documents/${c.id}`),
   rest('DELETE /rest/documents/:id', 'OWNER', 'write', 'DELETE', (c) => `/rest/documents/${c.id}`),
+  rest('POST /rest/documents/:id/restore', 'OWNER', 'write', 'POST', (c) => `/rest/documents/${c.id}/restore`, undefined, trash),
+  rest('POST /rest/update-document', 'EDITOR', 'write', 'POST', () => '/rest/update-document', (c) => ({ input: { documentId: c.id, title: 'via REST' } })),
+  rest('POST /rest/join-document', 'EDITOR', 'write', 'POST', () => '/rest/join-document', (c) => ({ documentId: c.id })),
+  rest('POST /rest/share-document', 'OWNER', 'share', 'POST', () => '/rest/share-document', (c) => ({ documentId: c.id, email: emailOfNewcomer, role: 'VIEWER' })),
 ];
 
 const tokens = {} as Record<Caller, string | undefined>;

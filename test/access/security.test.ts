@@ -276,6 +276,20 @@ describe('limits that need their own configuration', () => {
     });
   }
 
+  it('an API key stops working at its expiry; one cannot be made already expired', async () => {
+    const u = await newUser(a.url);
+    const create = 'mutation($at: DateTime) { createApiKey(name: "short", scopes: [DOCUMENTS_READ], expiresAt: $at) { secret apiKey { expiresAt } } }';
+    expect(codeOf(await gql(a.url, create, { at: new Date(Date.now() - 1000).toISOString() }, u.token))).toBe('BAD_USER_INPUT');
+    const key = (await ok(a.url, create, { at: new Date(Date.now() + 1500).toISOString() }, u.token)).createApiKey.secret;
+    expect((await ok(b.url, '{ me { id } }', {}, key)).me.id).toBe(u.id);
+    await new Promise((r) => setTimeout(r, 1700));
+    for (const s of [a, b]) expect(codeOf(await gql(s.url, '{ me { id } }', {}, key))).toBe('UNAUTHENTICATED');
+    const listed = await ok(a.url, '{ apiKeys { name prefix scopes lastUsedAt expiresAt } }', {}, u.token);
+    expect(listed.apiKeys).toHaveLength(1);
+    expect(listed.apiKeys[0]).toMatchObject({ name: 'short', prefix: key.slice(0, 12), scopes: ['DOCUMENTS_READ'] });
+    expect(listed.apiKeys[0].lastUsedAt).not.toBeNull();
+  });
+
   it('sessions are listed, revoked one by one or all at once; a password change signs out every other session', async () => {
     const u = await newUser(a.url);
     const second = await ok(a.url, 'mutation($i: LogInInput!) { logIn(input: $i) { token } }', { i: { email: u.email, password: PASSWORD } });

@@ -6,6 +6,7 @@ import { createApiKey } from '../../commands/createApiKey.js';
 import { revokeApiKey } from '../../commands/revokeApiKey.js';
 import { revokeSessions } from '../../commands/revokeSessions.js';
 import { isUuid } from '../../auth/access.js';
+import type { RequestContext } from '../../context.js';
 import { AppError, ErrorCode } from '../../errors.js';
 import { builder } from '../builder.js';
 import { UserRef } from './user.js';
@@ -51,6 +52,10 @@ const CreateApiKeyPayload = builder.objectRef<{ secret: string; key: ApiKeyRecor
   }),
 });
 
+async function sessionsOf(ctx: RequestContext, userId: string) {
+  return (await ctx.services.sessions.list(userId)).map((s) => ({ ...s, current: s.id === ctx.viewer!.credential.id }));
+}
+
 /** Only the caller's own account, and only from a session: a key cannot manage sessions or mint keys. */
 const own = (u: { id: string }, _args: unknown, ctx: { viewer: { userId: string } | null }) => ({ $all: { session: true, signedIn: ctx.viewer?.userId === u.id } });
 
@@ -59,13 +64,28 @@ builder.objectFields(UserRef, (t) => ({
     type: [SessionRef],
     description: 'Your signed-in sessions, newest first.',
     authScopes: own,
-    resolve: async (u, _a, ctx) => (await ctx.services.sessions.list(u.id)).map((s) => ({ ...s, current: s.id === ctx.viewer!.credential.id })),
+    resolve: (u, _a, ctx) => sessionsOf(ctx, u.id),
   }),
   apiKeys: t.field({
     type: [ApiKeyRef],
     description: 'Your API keys, newest first (revoked ones included).',
     authScopes: own,
     resolve: (u, _a, ctx) => ctx.services.apiKeys.list(u.id),
+  }),
+}));
+
+builder.queryFields((t) => ({
+  sessions: t.field({
+    type: [SessionRef],
+    description: 'Your signed-in sessions, newest first (as me.sessions).',
+    authScopes: { session: true },
+    resolve: (_r, _a, ctx) => sessionsOf(ctx, ctx.viewer!.userId),
+  }),
+  apiKeys: t.field({
+    type: [ApiKeyRef],
+    description: 'Your API keys, newest first (as me.apiKeys).',
+    authScopes: { session: true },
+    resolve: (_r, _a, ctx) => ctx.services.apiKeys.list(ctx.viewer!.userId),
   }),
 }));
 

@@ -64,7 +64,8 @@ builder.mutationField('updatePresence', (t) =>
       version: t.arg({ type: 'Version', required: false, description: 'The version the cursor positions refer to (default: the current one).' }),
       status: t.arg({ type: PresenceStatusRef, required: false, description: 'Default ACTIVE.' }),
     },
-    authScopes: (_r, { documentId }) => scopes.read(documentId),
+    // Presence is shown under an agent, and agents are issued by joinDocument: an editor's.
+    authScopes: (_r, { documentId }) => scopes.write(documentId),
     resolve: (_r, args, ctx) =>
       updatePresence(ctx, {
         documentId: String(args.documentId),

@@ -145,7 +145,7 @@ builder.mutationFields((t) => ({
     description: 'A new document of yours with the text of this one at `version` (default: now); its history starts there.',
     args: { documentId: t.arg.id({ required: true }), version: t.arg({ type: 'Version', required: false }), title: t.arg.string({ required: true }) },
     // Reading the source is enough; the copy is the caller's own (creating it needs the write scope).
-    authScopes: (_r, { documentId }) => ({ $all: { ...scopes.read(documentId).$all, apiScope: 'documents:write' } }),
+    authScopes: (_r, { documentId }) => scopes.read(documentId, 'documents:write'),
     resolve: async (_r, args, ctx) => {
       const id = await forkDocument(ctx, { documentId: String(args.documentId), version: args.version ?? null, title: args.title });
       const live = await ctx.services.documents.get(id);
