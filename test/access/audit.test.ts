@@ -38,6 +38,10 @@ describe('audit log', () => {
       ['document.created', owner.id],
     ]);
     expect(actions.find((a) => a.action === 'share.granted')!.targetUserId).toBe(editor.id);
+    await ok(s.url, 'mutation($d: ID!) { deleteDocument(documentId: $d) { id } }', { d: doc.id }, owner.token);
+    await ok(s.url, 'mutation($d: ID!) { restoreDocument(documentId: $d) { id } }', { d: doc.id }, owner.token);
+    const latest = (await ok(s.url, AUDIT, { d: doc.id }, owner.token)).document.auditLog.edges.map((e: { node: { action: string } }) => e.node.action);
+    expect(latest.slice(0, 2)).toEqual(['document.restored', 'document.deleted']);
     expect(actions.every((a) => a.ip === '127.0.0.1' || a.ip === '::1' || a.ip === '::ffff:127.0.0.1' || a.action === 'document.edited')).toBe(true);
     expect(codeOf(await gql(s.url, AUDIT, { d: doc.id }, editor.token))).toBe('FORBIDDEN');
     // Relay pages, newest first, without overlap.
@@ -46,7 +50,7 @@ describe('audit log', () => {
     expect(first.pageInfo.hasNextPage).toBe(true);
     const ids = [...first.edges, ...next.edges].map((e: { node: { id: string } }) => Number(e.node.id));
     expect(ids).toEqual([...ids].sort((x, y) => y - x));
-    expect(new Set(ids).size).toBe(actions.length);
+    expect(new Set(ids).size).toBe(actions.length + 2);
   });
 
   it("me.auditLog lists the caller's own sign-ins, failures and key events", async () => {
