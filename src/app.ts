@@ -18,6 +18,7 @@ import { createDb, createPool, migrateDb } from './db/client.js';
 import { startEmbeddedPostgres, type EmbeddedDatabase } from './db/embedded.js';
 import { ErrorCode } from './errors.js';
 import { isAllowedOrigin } from './auth/origins.js';
+import { createDownloadHandler } from './graphql/download.js';
 import { createJsonPostHandler } from './graphql/jsonPost.js';
 import { createGraphQL } from './graphql/yoga.js';
 import { createMemoryBus, createRedisBus, type Bus } from './realtime/bus.js';
@@ -107,6 +108,7 @@ export function buildApp(config: Config, log: Logger = pino({ level: config.logL
       trustProxy: config.trustProxy,
       allowOrigin: (origin, host) => (isAllowedOrigin(config.corsOrigins, origin, host) ? origin! : null),
     });
+    const download = createDownloadHandler({ yoga, log, trustProxy: config.trustProxy });
     const readyPool = pool;
     const readyBus = bus;
     http = createServer((req, res) => {
@@ -148,6 +150,7 @@ export function buildApp(config: Config, log: Logger = pino({ level: config.logL
         });
       }
       if (path === yoga.graphqlEndpoint && jsonPost(req, res)) return;
+      if (download(req, res)) return;
       return yoga.requestListener(req, res);
     }
     http.keepAliveTimeout = 65_000;

@@ -12,5 +12,6 @@ import './types/diff.js';
 import './types/sharing.js';
 import './types/account.js';
 import './types/audit.js';
+import './types/export.js';
 
 export const schema = builder.toSchema({ sortSchema: true });
