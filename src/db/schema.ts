@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm';
-import { bigint, bigserial, customType, index, integer, jsonb, pgTable, primaryKey, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
+import { bigint, bigserial, customType, date, index, integer, jsonb, pgTable, primaryKey, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
 
 const bytea = customType<{ data: Buffer; driverData: Buffer }>({ dataType: () => 'bytea' });
 
@@ -168,3 +168,21 @@ export const versions = pgTable('versions', {
   authorIds: jsonb('author_ids').$type<string[]>().notNull().default([]),
   createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
 }, (t) => [index('versions_document_created_idx').on(t.documentId, t.createdAt)]);
+
+/** Per document, user and day: what they did (analytics__rollup recomputes whole days from the operation log). */
+export const activityDaily = pgTable('activity_daily', {
+  documentId: uuid('document_id').notNull().references(() => documents.id, { onDelete: 'cascade' }),
+  userId: uuid('user_id').notNull().references(() => users.id, { onDelete: 'cascade' }),
+  day: date('day', { mode: 'string' }).notNull(),
+  edits: integer('edits').notNull(),
+  inserted: bigint('inserted', { mode: 'number' }).notNull(),
+  deleted: bigint('deleted', { mode: 'number' }).notNull(),
+  /** Distinct minutes with at least one edit. */
+  activeMinutes: integer('active_minutes').notNull(),
+}, (t) => [primaryKey({ columns: [t.documentId, t.userId, t.day] }), index('activity_daily_user_idx').on(t.userId, t.day)]);
+
+/** How far analytics__rollup has counted: days from this one on are recomputed by its next run. */
+export const analyticsState = pgTable('analytics_state', {
+  id: integer('id').primaryKey().default(1),
+  rolledUpTo: timestamp('rolled_up_to', { withTimezone: true }).notNull(),
+});

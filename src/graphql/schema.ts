@@ -13,5 +13,6 @@ import './types/sharing.js';
 import './types/account.js';
 import './types/audit.js';
 import './types/export.js';
+import './types/activity.js';
 
 export const schema = builder.toSchema({ sortSchema: true });
