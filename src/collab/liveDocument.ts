@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import { transformPositions } from '../crdt/cursor.js';
 import type { FromFeed } from '../crdt/feedProtocol.js';
 import { EngineFailure, UnknownVersionError, type EditResult, type Frontier, type LogEntry, type Replica, type ReplicaLimits, type TextOp } from '../crdt/replica.js';
+import type { AuthorRun } from '../crdt/authorship.js';
 import type { RemoteVersion } from '../crdt/version.js';
 import { AppError, ErrorCode, isKnownCode } from '../errors.js';
 import type { ChangeFeed, FeedListener } from './changeFeed.js';
@@ -182,6 +183,21 @@ export class LiveDocument implements FeedListener {
     // A version that includes operations still being committed is not one a client has seen.
     if (!this.replica.descends(this.committed, f)) throw new UnknownVersionError('version');
     return this.replica.textAtPast(f);
+  }
+
+  /**
+   * Who wrote each character of the text at `version` (null: the last committed version), with that
+   * text. (Which user and when: the operation rows say; see the authorship field.)
+   */
+  async authorship(version: RemoteVersion | null): Promise<{ text: string; runs: AuthorRun[] }> {
+    this.touch();
+    let f = this.committed;
+    if (version !== null) {
+      await this.catchUpTo(version);
+      f = this.replica.resolve(version, 'version');
+      if (!this.replica.descends(this.committed, f)) throw new UnknownVersionError('version');
+    }
+    return { text: this.replica.textAtPast(f), runs: this.replica.authorship(f) };
   }
 
   /**

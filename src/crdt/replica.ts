@@ -1,3 +1,5 @@
+import { authorshipAt, type AuthorRun, type LvRun } from './authorship.js';
+import { findRun, type EngineOp, type HistoryEntry } from './runs.js';
 import { Branch, OpLog } from 'diamond-types-node';
 import { AppError, ErrorCode, badInput } from '../errors.js';
 import { codePointLength, hasLoneSurrogate } from './text.js';
@@ -358,7 +360,7 @@ export class Replica {
 
   /** Positional changes that turn the text at `from` into the current text. */
   changesSince(from: Frontier): TextOp[] {
-    const xf = this.guard(() => this.oplog.getXFSince(from)) as XfItem[];
+    const xf = this.guard(() => this.oplog.getXFSince(from)) as EngineOp[];
     const out: TextOp[] = [];
     for (const item of xf) {
       if (item.kind === 'Ins') out.push({ kind: 'insert', pos: item.start, text: item.content ?? '' });
@@ -394,6 +396,47 @@ export class Replica {
     return keyOf(merged) === keyOf(a);
   }
 
+  /** Which agent and seq wrote each character of the text at `f` (blame). */
+  authorship(f: Frontier): AuthorRun[] {
+    return this.guard(() => {
+      const everything = this.descends(f, this.frontier());
+      const inTarget = everything ? () => true : this.historyOf(f);
+      const runs: LvRun[] = [];
+      for (const [agent, list] of this.runs) for (const r of list) runs.push({ lv: r.lv, len: r.len, agent, seq: r.seq });
+      return authorshipAt(this.oplog, this.size, inTarget, runs);
+    });
+  }
+
+  /** Whether a local version is in the history of `f`: within each linear span of the history, a prefix is. */
+  private historyOf(f: Frontier): (lv: number) => boolean {
+    const spans = (this.oplog.getHistory() as HistoryEntry[]).map((h) => {
+      const [s, e] = h.span;
+      let cut = s;
+      if (this.descends(f, new Uint32Array([e - 1]))) cut = e;
+      else if (this.descends(f, new Uint32Array([s]))) {
+        let lo = s;
+        let hi = e - 1; // lo is in, hi is not
+        while (hi - lo > 1) {
+          const mid = (lo + hi) >> 1;
+          if (this.descends(f, new Uint32Array([mid]))) lo = mid;
+          else hi = mid;
+        }
+        cut = lo + 1;
+      }
+      return { s, cut };
+    });
+    return (lv) => {
+      let lo = 0;
+      let hi = spans.length - 1;
+      while (lo < hi) {
+        const mid = (lo + hi + 1) >> 1;
+        if (spans[mid]!.s <= lv) lo = mid;
+        else hi = mid - 1;
+      }
+      return lv < spans[lo]!.cut;
+    };
+  }
+
   /** Releases the WASM memory. The replica is unusable afterwards. */
   free(): void {
     if (this.poisoned) return;
@@ -408,18 +451,8 @@ export class Replica {
   }
 
   private lvOf(agent: string, seq: number): number | undefined {
-    const runs = this.runs.get(agent);
-    if (!runs) return undefined;
-    let lo = 0;
-    let hi = runs.length - 1;
-    while (lo <= hi) {
-      const mid = (lo + hi) >> 1;
-      const r = runs[mid]!;
-      if (seq < r.seq) hi = mid - 1;
-      else if (seq >= r.seq + r.len) lo = mid + 1;
-      else return r.lv + (seq - r.seq);
-    }
-    return undefined;
+    const r = findRun(this.runs.get(agent) ?? [], seq, (x) => x.seq, (x) => x.len);
+    return r && r.lv + (seq - r.seq);
   }
 
   private addRun(agent: string, seq: number, lv: number, len: number): void {
@@ -455,7 +488,7 @@ export class Replica {
    */
   private checkPatchOps(scratch: OpLog, from: number, to: number): { inserted: number; deleted: number; finalLen: number } {
     const history = (scratch.getHistory() as HistoryEntry[]).filter((h) => h.span[1] > from);
-    const ops = scratch.getOpsSince(this.frontier()) as XfItem[];
+    const ops = scratch.getOpsSince(this.frontier()) as EngineOp[];
     // Lengths at versions inside the patch are computed on the scratch log.
     const lengthOn = (parents: number[]): number => {
       const key = keyOf(parents);
@@ -522,19 +555,6 @@ export class Replica {
 
 function isWasmTrap(e: unknown): boolean {
   return e instanceof Error && (e.name === 'RuntimeError' || /unreachable|recursive use of an object/.test(e.message));
-}
-
-interface XfItem {
-  kind: 'Ins' | 'Del';
-  start: number;
-  end: number;
-  fwd: boolean;
-  content?: string;
-}
-
-interface HistoryEntry {
-  span: [number, number];
-  parents: number[];
 }
 
 /**

@@ -14,5 +14,6 @@ import './types/account.js';
 import './types/audit.js';
 import './types/export.js';
 import './types/activity.js';
+import './types/authorship.js';
 
 export const schema = builder.toSchema({ sortSchema: true });
