@@ -52,8 +52,8 @@ const ConfigSchema = z.object({
     maxDepth: z.coerce.number().int().positive().default(12),
     /** Most aliases in one operation (GRAPHQL_MAX_ALIASES, default 15). */
     maxAliases: z.coerce.number().int().positive().default(15),
-    /** Highest cost (armor's cost model: objects 2, scalars 1, times depth) (GRAPHQL_MAX_COST, default 5000). */
-    maxCost: z.coerce.number().int().positive().default(5_000),
+    /** Highest cost (armor's model: objects 2, scalars 1, ×1.5 per level, × a literal `first`/`last`) (GRAPHQL_MAX_COST, default 25000). */
+    maxCost: z.coerce.number().int().positive().default(25_000),
     /** Most tokens in one document (GRAPHQL_MAX_TOKENS, default 2000). */
     maxTokens: z.coerce.number().int().positive().default(2_000),
     /** Most directives in one operation (GRAPHQL_MAX_DIRECTIVES, default 20). */

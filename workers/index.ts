@@ -2,6 +2,7 @@ import type { TaskList } from 'graphile-worker';
 import { analytics__rollup } from './tasks/analytics__rollup.js';
 import { audit__prune } from './tasks/audit__prune.js';
 import { document__autoversion } from './tasks/document__autoversion.js';
+import { document__compact } from './tasks/document__compact.js';
 import { document__purge } from './tasks/document__purge.js';
 import { document__snapshot } from './tasks/document__snapshot.js';
 import { session__expire } from './tasks/session__expire.js';
@@ -10,6 +11,7 @@ import { session__expire } from './tasks/session__expire.js';
 export const taskList: TaskList = {
   document__snapshot,
   document__autoversion,
+  document__compact,
   document__purge,
   session__expire,
   audit__prune,

@@ -22,6 +22,8 @@ export const OPERATION_COLUMNS = 'server_order, agent, seq_start, ops, patch, pa
 
 export function rowToEntry(row: OperationRow): LogEntry {
   if (row.patch) return { kind: 'patch', patch: row.patch };
+  // A folded row's operations live in a snapshot: a reader that needs them must start from that snapshot.
+  if (!row.ops) throw new Error(`operation row ${row.server_order} was folded into a snapshot; load from the snapshot`);
   return { kind: 'ops', agent: row.agent, seqStart: row.seq_start, parents: row.parents, ops: row.ops ?? [] };
 }
 

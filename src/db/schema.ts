@@ -126,6 +126,8 @@ export const operations = pgTable('operations', {
   authorId: uuid('author_id').notNull().references(() => users.id),
   inserted: integer('inserted').notNull().default(0),
   deleted: integer('deleted').notNull().default(0),
+  /** Accepted edits this row stands for: 1, or more once document__compact folded a minute of one agent's rows into it. */
+  edits: integer('edits').notNull().default(1),
   createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
 }, (t) => [primaryKey({ columns: [t.documentId, t.serverOrder] }), uniqueIndex('operations_agent_seq_key').on(t.documentId, t.agent, t.seqStart)]);
 

@@ -2,7 +2,7 @@ import type { Task } from 'graphile-worker';
 import type pg from 'pg';
 
 /**
- * Counts, per document, user and day (UTC): edits (operation rows), characters inserted and deleted,
+ * Counts, per document, user and day (UTC): edits (accepted writes; a folded row counts all of its), characters inserted and deleted,
  * and active minutes (minutes with at least one edit). Each run recomputes whole days from the day of
  * its previous run on, from the operation log, so running it twice gives the same figures, and a
  * late commit is counted by the next run.
@@ -20,7 +20,7 @@ export const analytics__rollup: Task = async (_payload, helpers) => {
       const counted = await client.query(
         `INSERT INTO activity_daily (document_id, user_id, day, edits, inserted, deleted, active_minutes)
          SELECT o.document_id, o.author_id, (o.created_at AT TIME ZONE 'UTC')::date,
-                count(*), sum(o.inserted), sum(o.deleted), count(DISTINCT date_trunc('minute', o.created_at))
+                sum(o.edits), sum(o.inserted), sum(o.deleted), count(DISTINCT date_trunc('minute', o.created_at))
            FROM operations o
           WHERE o.document_id IN (SELECT id FROM documents WHERE updated_at >= $1) AND o.created_at >= $1
           GROUP BY 1, 2, 3

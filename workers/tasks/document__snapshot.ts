@@ -4,6 +4,8 @@ import { readReplica } from '../../src/collab/storage.js';
 
 /** Snapshots kept per document; older ones are removed (the newest holds the full history). */
 const KEEP = 2;
+/** Rows a snapshot covers are folded away (document__compact) once they are this old. */
+const COMPACT_AFTER_SECONDS = 3600;
 
 /**
  * Stores the full oplog and text of a document, covering every operation row so far, so a load
@@ -34,6 +36,11 @@ export const document__snapshot: Task = async (payload, helpers) => {
         `DELETE FROM snapshots WHERE document_id = $1 AND server_order < (
            SELECT min(server_order) FROM (SELECT server_order FROM snapshots WHERE document_id = $1 ORDER BY server_order DESC LIMIT ${KEEP}) s)`,
         [documentId],
+      );
+      // The rows it covers can be folded away once no instance can still be catching up through them.
+      await client.query(
+        `SELECT graphile_worker.add_job('document__compact', $1::json, job_key := $2, run_at := now() + make_interval(secs => $3))`,
+        [JSON.stringify({ documentId, minAgeSeconds: COMPACT_AFTER_SECONDS }), `document__compact:${documentId}`, COMPACT_AFTER_SECONDS],
       );
       helpers.logger.info(`document__snapshot ${documentId}: through order ${through}, ${oplog.length} bytes${res.rowCount ? '' : ' (already stored)'}`);
     } finally {

@@ -15,17 +15,23 @@ interface OperationRecord {
   authorId: string;
   inserted: number;
   deleted: number;
+  edits: number;
+  folded: boolean;
   createdAt: Date;
 }
 
 const OperationRef = builder.objectRef<OperationRecord>('Operation').implement({
-  description: 'One accepted write (an editDocument or applyPatch), as stored in the operation log.',
+  description: 'One accepted write (an editDocument or applyPatch), or several folded together, as stored in the operation log.',
   fields: (t) => ({
     serverOrder: t.exposeInt('serverOrder', { description: "Its place in this document's log (1, 2, ...)." }),
     agent: t.exposeString('agent'),
     seqStart: t.exposeInt('seqStart'),
     seqEnd: t.exposeInt('seqEnd', { description: 'Exclusive end of the seq range.' }),
-    kind: t.string({ description: 'EDIT (positional ops) or PATCH.', resolve: (o) => (o.isPatch ? 'PATCH' : 'EDIT') }),
+    kind: t.string({
+      description: 'EDIT (positional ops), PATCH, or FOLDED: writes of one agent in one minute that document__compact folded into one row once a snapshot held them.',
+      resolve: (o) => (o.folded ? 'FOLDED' : o.isPatch ? 'PATCH' : 'EDIT'),
+    }),
+    edits: t.exposeInt('edits', { description: 'Accepted writes this entry stands for (more than 1 when FOLDED).' }),
     authorId: t.exposeID('authorId'),
     inserted: t.exposeInt('inserted', { description: 'Code points inserted.' }),
     deleted: t.exposeInt('deleted', { description: 'Code points deleted.' }),
@@ -67,6 +73,8 @@ builder.objectField(DocumentRef, 'operations', (t) =>
           authorId: operations.authorId,
           inserted: operations.inserted,
           deleted: operations.deleted,
+          edits: operations.edits,
+          folded: sql<boolean>`(${operations.ops} IS NULL AND ${operations.patch} IS NULL)`,
           createdAt: operations.createdAt,
         })
         .from(operations)

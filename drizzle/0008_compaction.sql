@@ -1,0 +1,1 @@
+ALTER TABLE "operations" ADD COLUMN "edits" integer DEFAULT 1 NOT NULL;
