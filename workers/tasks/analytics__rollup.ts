@@ -1,5 +1,6 @@
 import type { Task } from 'graphile-worker';
 import type pg from 'pg';
+import { inTransaction } from '../transaction.js';
 
 /**
  * Counts, per document, user and day (UTC): edits (accepted writes; a folded row counts all of its), characters inserted and deleted,
@@ -10,8 +11,7 @@ import type pg from 'pg';
 export const analytics__rollup: Task = async (_payload, helpers) => {
   await helpers.withPgClient(async (c) => {
     const client = c as unknown as pg.PoolClient;
-    await client.query('BEGIN');
-    try {
+    await inTransaction(client, async () => {
       await client.query(`INSERT INTO analytics_state (id, rolled_up_to) VALUES (1, 'epoch') ON CONFLICT (id) DO NOTHING`);
       const { rows } = await client.query<{ from_day: Date; now: Date }>(
         `SELECT date_trunc('day', rolled_up_to AT TIME ZONE 'UTC') AT TIME ZONE 'UTC' AS from_day, now() AS now FROM analytics_state WHERE id = 1 FOR UPDATE`,
@@ -29,11 +29,7 @@ export const analytics__rollup: Task = async (_payload, helpers) => {
         [fromDay],
       );
       await client.query('UPDATE analytics_state SET rolled_up_to = $1 WHERE id = 1', [now]);
-      await client.query('COMMIT');
       helpers.logger.info(`analytics__rollup: ${counted.rowCount} (document, user, day) rows from ${fromDay.toISOString().slice(0, 10)}`);
-    } catch (err) {
-      await client.query('ROLLBACK').catch(() => undefined);
-      throw err;
-    }
+    });
   });
 };

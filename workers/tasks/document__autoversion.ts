@@ -1,5 +1,6 @@
 import type { Task } from 'graphile-worker';
 import type pg from 'pg';
+import { inTransaction } from '../transaction.js';
 import { readReplica } from '../../src/collab/storage.js';
 
 interface Payload {
@@ -57,14 +58,10 @@ export const document__autoversion: Task = async (payload, helpers) => {
     } finally {
       replica.free();
     }
-    await client.query('BEGIN');
-    try {
+    const closed = await inTransaction(client, async () => {
       const locked = await client.query<{ versioned_order: string; op_count: string }>('SELECT versioned_order, op_count FROM documents WHERE id = $1 FOR UPDATE', [p.documentId]);
       const from = Number(locked.rows[0]?.versioned_order ?? through);
-      if (from >= through) {
-        await client.query('COMMIT');
-        return; // another run closed it already
-      }
+      if (from >= through) return null; // another run closed it already
       const authors = await client.query<{ id: string; display_name: string }>(
         `SELECT u.id, u.display_name FROM users u
           WHERE u.id IN (SELECT author_id FROM operations WHERE document_id = $1 AND server_order > $2 AND server_order <= $3)
@@ -88,11 +85,8 @@ export const document__autoversion: Task = async (payload, helpers) => {
       );
       // Rows committed while the history was read start the next burst, which nothing queued a job for.
       if (Number(locked.rows[0]!.op_count) > through) await requeue(client, p, doc.quiet_until);
-      await client.query('COMMIT');
-      helpers.logger.info(`document__autoversion ${p.documentId}: rows ${from + 1}..${through} by ${ids.length} author(s)`);
-    } catch (err) {
-      await client.query('ROLLBACK').catch(() => undefined);
-      throw err;
-    }
+      return { from, authors: ids.length };
+    });
+    if (closed) helpers.logger.info(`document__autoversion ${p.documentId}: rows ${closed.from + 1}..${through} by ${closed.authors} author(s)`);
   });
 };

@@ -1,5 +1,6 @@
 import type { Task } from 'graphile-worker';
 import type pg from 'pg';
+import { inTransaction } from '../transaction.js';
 
 interface Payload {
   documentId: string;
@@ -39,18 +40,14 @@ export const document__compact: Task = async (payload, helpers) => {
   }
   await helpers.withPgClient(async (c) => {
     const client = c as unknown as pg.PoolClient;
-    await client.query('BEGIN');
-    try {
+    await inTransaction(client, async () => {
       const limit = await client.query<{ upto: string | null }>(
         `SELECT least((SELECT max(server_order) FROM snapshots WHERE document_id = $1), d.versioned_order) AS upto
            FROM documents d WHERE d.id = $1 FOR UPDATE`,
         [p.documentId],
       );
       const upto = Number(limit.rows[0]?.upto ?? 0);
-      if (upto === 0) {
-        await client.query('COMMIT');
-        return;
-      }
+      if (upto === 0) return;
       const { rows } = await client.query<Row>(
         `SELECT server_order, agent, seq_start, seq_end, author_id, to_char(date_trunc('minute', created_at), 'YYYY-MM-DD HH24:MI') AS minute,
                 (ops IS NULL AND patch IS NULL) AS folded
@@ -88,11 +85,7 @@ export const document__compact: Task = async (payload, helpers) => {
         );
         folded += g.length;
       }
-      await client.query('COMMIT');
       if (folded > 0) helpers.logger.info(`document__compact ${p.documentId}: ${folded} row(s) folded into ${groups.filter((g) => !(g.length === 1 && g[0]!.folded)).length}`);
-    } catch (err) {
-      await client.query('ROLLBACK').catch(() => undefined);
-      throw err;
-    }
+    });
   });
 };

@@ -1,5 +1,6 @@
 import type { Task } from 'graphile-worker';
 import type pg from 'pg';
+import { inTransaction } from '../transaction.js';
 
 interface Payload {
   /** One document (queued by deleteDocument); absent: every document past retention (the hourly sweep). */
@@ -28,8 +29,7 @@ export const document__purge: Task = async (payload, helpers) => {
   }
   await helpers.withPgClient(async (c) => {
     const client = c as unknown as pg.PoolClient;
-    await client.query('BEGIN');
-    try {
+    await inTransaction(client, async () => {
       const { rows } = await client.query<{ id: string; owner_id: string; title: string }>(
         `DELETE FROM documents
           WHERE deleted_at IS NOT NULL AND deleted_at <= now() - make_interval(secs => $2 * 86400)
@@ -40,11 +40,7 @@ export const document__purge: Task = async (payload, helpers) => {
       for (const r of rows) {
         await client.query(`INSERT INTO audit_log (actor_id, action, document_id, details) VALUES (NULL, 'document.purged', $1, $2)`, [r.id, JSON.stringify({ ownerId: r.owner_id, title: r.title })]);
       }
-      await client.query('COMMIT');
       if (rows.length > 0) helpers.logger.info(`document__purge: ${rows.length} document(s) purged`);
-    } catch (err) {
-      await client.query('ROLLBACK').catch(() => undefined);
-      throw err;
-    }
+    });
   });
 };
