@@ -177,12 +177,17 @@ export class LiveDocument implements FeedListener {
    * A version from another instance that has not reached this one yet is read from PostgreSQL first.
    */
   async textAtVersion(version: RemoteVersion): Promise<string> {
-    this.touch();
-    await this.catchUpTo(version);
-    const f = this.replica.resolve(version, 'version');
-    // A version that includes operations still being committed is not one a client has seen.
-    if (!this.replica.descends(this.committed, f)) throw new UnknownVersionError('version');
-    return this.replica.textAtPast(f);
+    return this.replica.textAtPast(await this.seenFrontier(version));
+  }
+
+  /**
+   * The history of `version` (null: the last committed version) alone, as oplog bytes, with its text,
+   * its version and the agents it holds: the snapshot a fork that keeps history starts from.
+   */
+  async historyAt(version: RemoteVersion | null): Promise<{ bytes: Uint8Array; agents: string[]; content: string; version: RemoteVersion }> {
+    const f = await this.seenFrontier(version);
+    const { bytes, agents } = this.replica.historyBytes(f);
+    return { bytes, agents, content: this.replica.textAtPast(f), version: this.replica.toRemote(f) };
   }
 
   /**
@@ -190,14 +195,19 @@ export class LiveDocument implements FeedListener {
    * text. (Which user and when: the operation rows say; see the authorship field.)
    */
   async authorship(version: RemoteVersion | null): Promise<{ text: string; runs: AuthorRun[] }> {
-    this.touch();
-    let f = this.committed;
-    if (version !== null) {
-      await this.catchUpTo(version);
-      f = this.replica.resolve(version, 'version');
-      if (!this.replica.descends(this.committed, f)) throw new UnknownVersionError('version');
-    }
+    const f = await this.seenFrontier(version);
     return { text: this.replica.textAtPast(f), runs: this.replica.authorship(f) };
+  }
+
+  /** A version a client may have seen (null: the last committed one), caught up to if it is another instance's. */
+  private async seenFrontier(version: RemoteVersion | null): Promise<Frontier> {
+    this.touch();
+    if (version === null) return this.committed;
+    await this.catchUpTo(version);
+    const f = this.replica.resolve(version, 'version');
+    // A version that includes operations still being committed is not one a client has seen.
+    if (!this.replica.descends(this.committed, f)) throw new UnknownVersionError('version');
+    return f;
   }
 
   /**

@@ -75,6 +75,8 @@ interface Piece {
   pos: number;
   /** For inserts: the local version of each character, in text order. */
   charLvs?: number[];
+  /** For inserts: the characters themselves, in text order. */
+  chars?: string[];
 }
 
 function piecesOf(ops: EngineOp[], history: HistoryEntry[], inTarget: (lv: number) => boolean, agentAt: (lv: number) => { agent: string; end: number }): Piece[] {
@@ -88,6 +90,7 @@ function piecesOf(ops: EngineOp[], history: HistoryEntry[], inTarget: (lv: numbe
   let lv = 0;
   for (const op of ops) {
     const len = op.end - op.start;
+    const content = op.kind === 'Ins' ? Array.from(op.content ?? '') : [];
     let o = 0;
     while (o < len) {
       const at = lv + o;
@@ -103,7 +106,9 @@ function piecesOf(ops: EngineOp[], history: HistoryEntry[], inTarget: (lv: numbe
       const parents = spanStarts.get(at) ?? null;
       if (op.kind === 'Ins') {
         const charLvs = Array.from({ length: k }, (_, j) => at + j);
-        pieces.push({ lv: at, len: k, agent: agentRun.agent, parents, kind: 'Ins', pos: op.fwd ? op.start + o : op.start, charLvs });
+        // A reversed run (each character typed before the previous one) lists its content in text order.
+        const chars = op.fwd ? content.slice(o, o + k) : [content[len - 1 - o]!];
+        pieces.push({ lv: at, len: k, agent: agentRun.agent, parents, kind: 'Ins', pos: op.fwd ? op.start + o : op.start, charLvs, chars });
       } else {
         // A forward delete removes the character at `start` each time; a backspace run, the one before the last removed.
         pieces.push({ lv: at, len: k, agent: agentRun.agent, parents, kind: 'Del', pos: op.fwd ? op.start : op.end - o - k });
@@ -117,6 +122,30 @@ function piecesOf(ops: EngineOp[], history: HistoryEntry[], inTarget: (lv: numbe
 
 /** Replays the pieces into a scratch oplog, inserted characters naming their local versions within the window. */
 function replay(pieces: Piece[], windowStart: number): string {
+  const scratch = rebuild(pieces, (p) => p.charLvs!.map((lv) => (lv >= windowStart && lv < windowStart + WINDOW ? String.fromCodePoint(FIRST + lv - windowStart) : OTHER)).join(''));
+  try {
+    const branch = scratch.checkout();
+    try {
+      return branch.get();
+    } finally {
+      branch.free();
+    }
+  } finally {
+    scratch.free();
+  }
+}
+
+/**
+ * The history of `target` alone, as a new oplog (the caller frees it): the same operations, agents,
+ * positions and parents, without what came after or beside it (forkDocument keeping history).
+ */
+export function historyUpTo(oplog: OpLog, inTarget: (lv: number) => boolean, runs: LvRun[]): OpLog {
+  const pieces = piecesOf(oplog.getOps() as EngineOp[], oplog.getHistory() as HistoryEntry[], inTarget, agentIndex(runs));
+  return rebuild(pieces, (p) => p.chars!.join(''));
+}
+
+/** Applies the pieces, in order, to a new oplog; `textOf` gives each insert's characters. */
+function rebuild(pieces: Piece[], textOf: (p: Piece) => string): OpLog {
   const scratch = new OpLog();
   try {
     // Original local version -> scratch local version, as runs (pieces arrive in local-version order).
@@ -131,8 +160,7 @@ function replay(pieces: Piece[], windowStart: number): string {
       const parents = new Uint32Array((p.parents ?? [p.lv - 1]).filter((x) => x >= 0).map(toScratch));
       scratch.setAgent(p.agent);
       if (p.kind === 'Ins') {
-        const text = p.charLvs!.map((lv) => (lv >= windowStart && lv < windowStart + WINDOW ? String.fromCodePoint(FIRST + lv - windowStart) : OTHER)).join('');
-        scratch.ins(p.pos, text, parents);
+        scratch.ins(p.pos, textOf(p), parents);
       } else {
         scratch.del(p.pos, p.len, parents);
       }
@@ -141,14 +169,10 @@ function replay(pieces: Piece[], windowStart: number): string {
       else map.push({ orig: p.lv, scratch: next, len: p.len });
       next += p.len;
     }
-    const branch = scratch.checkout();
-    try {
-      return branch.get();
-    } finally {
-      branch.free();
-    }
-  } finally {
+    return scratch;
+  } catch (err) {
     scratch.free();
+    throw err;
   }
 }
 

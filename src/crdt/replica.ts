@@ -1,4 +1,4 @@
-import { authorshipAt, type AuthorRun, type LvRun } from './authorship.js';
+import { authorshipAt, historyUpTo, type AuthorRun, type LvRun } from './authorship.js';
 import { findRun, type EngineOp, type HistoryEntry } from './runs.js';
 import { Branch, OpLog } from 'diamond-types-node';
 import { AppError, ErrorCode, badInput } from '../errors.js';
@@ -398,13 +398,38 @@ export class Replica {
 
   /** Which agent and seq wrote each character of the text at `f` (blame). */
   authorship(f: Frontier): AuthorRun[] {
+    return this.guard(() => authorshipAt(this.oplog, this.size, this.filterFor(f), this.lvRuns()));
+  }
+
+  /**
+   * The history of `f` alone, as oplog bytes (a snapshot for a fork that keeps history), with the
+   * agents it holds. Checked: its text must be the text at `f`.
+   */
+  historyBytes(f: Frontier): { bytes: Uint8Array; agents: string[] } {
     return this.guard(() => {
-      const everything = this.descends(f, this.frontier());
-      const inTarget = everything ? () => true : this.historyOf(f);
-      const runs: LvRun[] = [];
-      for (const [agent, list] of this.runs) for (const r of list) runs.push({ lv: r.lv, len: r.len, agent, seq: r.seq });
-      return authorshipAt(this.oplog, this.size, inTarget, runs);
+      const inTarget = this.filterFor(f);
+      const runs = this.lvRuns();
+      const log = historyUpTo(this.oplog, inTarget, runs);
+      try {
+        const branch = log.checkout();
+        const text = branch.get();
+        branch.free();
+        if (text !== this.textAtPast(f)) throw new EngineFailure('the history rebuilt up to the version does not give its text');
+        return { bytes: log.toBytes(), agents: [...new Set(runs.filter((r) => inTarget(r.lv)).map((r) => r.agent))] };
+      } finally {
+        log.free();
+      }
     });
+  }
+
+  private filterFor(f: Frontier): (lv: number) => boolean {
+    return this.descends(f, this.frontier()) ? () => true : this.historyOf(f);
+  }
+
+  private lvRuns(): LvRun[] {
+    const runs: LvRun[] = [];
+    for (const [agent, list] of this.runs) for (const r of list) runs.push({ lv: r.lv, len: r.len, agent, seq: r.seq });
+    return runs;
   }
 
   /** Whether a local version is in the history of `f`: within each linear span of the history, a prefix is. */

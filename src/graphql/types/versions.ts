@@ -142,12 +142,17 @@ builder.mutationFields((t) => ({
   }),
   forkDocument: t.field({
     type: ForkDocumentPayload,
-    description: 'A new document of yours with the text of this one at `version` (default: now); its history starts there.',
-    args: { documentId: t.arg.id({ required: true }), version: t.arg({ type: 'Version', required: false }), title: t.arg.string({ required: true }) },
+    description: 'A new document of yours with the text of this one at `version` (default: now), its history kept up to there or flattened.',
+    args: {
+      documentId: t.arg.id({ required: true }),
+      version: t.arg({ type: 'Version', required: false }),
+      title: t.arg.string({ required: true }),
+      keepHistory: t.arg.boolean({ required: false, defaultValue: false, description: "Keep the source's history up to `version` (blame and time travel work in the fork); false: start afresh from its text." }),
+    },
     // Reading the source is enough; the copy is the caller's own (creating it needs the write scope).
     authScopes: (_r, { documentId }) => scopes.read(documentId, 'documents:write'),
     resolve: async (_r, args, ctx) => {
-      const id = await forkDocument(ctx, { documentId: String(args.documentId), version: args.version ?? null, title: args.title });
+      const id = await forkDocument(ctx, { documentId: String(args.documentId), version: args.version ?? null, title: args.title, keepHistory: args.keepHistory ?? false });
       const live = await ctx.services.documents.get(id);
       if (!live) throw new AppError(ErrorCode.INTERNAL_SERVER_ERROR, 'forked document vanished');
       return { document: documentSource(live) };
