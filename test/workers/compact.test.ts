@@ -27,6 +27,7 @@ async function run(task: string, payload: object) {
   await runOnce({ pgPool: pool, taskList });
 }
 
+const VERSIONS = 'query($d: ID!) { document(id: $d) { versions { edges { node { name kind version content } } } } }';
 const BLAME = 'query($d: ID!, $v: Version) { document(id: $d) { authorship(version: $v) { length userId } } }';
 const perChar = (spans: { length: number; userId: string }[]) => spans.flatMap((s) => Array(s.length).fill(s.userId));
 
@@ -51,6 +52,7 @@ describe('document__compact', () => {
       w.seq += 1;
       if (i % 20 === 0) seen.push(await content(server.url, ada.token, doc.id));
     }
+    await ok(server.url, 'mutation($d: ID!) { createVersion(documentId: $d, name: "named") { id } }', { d: doc.id }, ada.token);
     // The burst closes into an automatic version, a snapshot covers everything, the day is counted.
     await run('document__autoversion', { documentId: doc.id, quietMs: 0, maxOps: 1 });
     await run('document__snapshot', { documentId: doc.id });
@@ -61,6 +63,7 @@ describe('document__compact', () => {
       blame: perChar((await ok(server.url, BLAME, { d: doc.id }, ada.token)).document.authorship),
       oldBlame: perChar((await ok(server.url, BLAME, { d: doc.id, v: seen[2]!.version }, ada.token)).document.authorship),
       edits: Number((await pool.query('SELECT sum(edits) AS n FROM operations WHERE document_id = $1', [doc.id])).rows[0].n),
+      versions: (await ok(server.url, VERSIONS, { d: doc.id }, ada.token)).document.versions.edges,
       rows: Number((await pool.query('SELECT count(*) AS n FROM operations WHERE document_id = $1', [doc.id])).rows[0].n),
     };
     expect(before.old).toEqual(seen.map((s) => s.content));
@@ -84,6 +87,8 @@ describe('document__compact', () => {
         expect((await ok(fresh.url, 'query($d: ID!, $v: Version!) { document(id: $d) { contentAt(version: $v) } }', { d: doc.id, v: s.version }, ada.token)).document.contentAt).toBe(before.old[i]);
       }
       expect(perChar((await ok(fresh.url, BLAME, { d: doc.id }, ada.token)).document.authorship)).toEqual(before.blame);
+      expect(before.versions.map((e: { node: { kind: string } }) => e.node.kind).sort()).toEqual(['AUTO', 'NAMED']);
+      expect((await ok(fresh.url, VERSIONS, { d: doc.id }, ada.token)).document.versions.edges).toEqual(before.versions);
       expect(perChar((await ok(fresh.url, BLAME, { d: doc.id, v: seen[2]!.version }, ada.token)).document.authorship)).toEqual(before.oldBlame);
       // Resume from the oldest version a client saw: exactly what it missed, then live.
       const client = wsClient(fresh.wsUrl, ada.token);
