@@ -1,6 +1,7 @@
 import type pg from 'pg';
 import type { Logger } from 'pino';
 import type { ReplicaLimits } from '../crdt/replica.js';
+import type { RemoteVersion } from '../crdt/version.js';
 import { AppError, ErrorCode } from '../errors.js';
 import type { Bus } from '../realtime/bus.js';
 import type { Topics, WireEntry } from '../realtime/topics.js';
@@ -8,7 +9,7 @@ import type { LogEntry } from '../crdt/replica.js';
 import { ChangeFeed } from './changeFeed.js';
 import type { StreamBounds } from './changeStream.js';
 import { Committer, type JobThresholds } from './committer.js';
-import { LiveDocument, type LiveDocumentDeps } from './liveDocument.js';
+import { LiveDocument, type DocumentMeta, type LiveDocumentDeps } from './liveDocument.js';
 
 export interface DocumentsOptions {
   pool: pg.Pool;
@@ -118,6 +119,25 @@ export class Documents {
       this.loading.set(id, p);
     }
     return p;
+  }
+
+  /**
+   * The committed text and version of a document that is not resident, straight from its newest
+   * snapshot when no operation row came after it (read in one statement): a cold read costs one
+   * query, whatever the length of the history. Null when resident, or when rows follow the snapshot.
+   */
+  async storedState(id: string): Promise<{ meta: DocumentMeta; content: string; version: RemoteVersion } | null> {
+    if (this.resident.has(id)) return null;
+    const { rows } = await this.opts.pool.query<{ owner_id: string; title: string; created_at: Date; updated_at: Date; deleted_at: Date | null; content: string; version: RemoteVersion }>(
+      `SELECT d.owner_id, d.title, d.created_at, d.updated_at, d.deleted_at, s.content, s.version
+         FROM documents d
+         JOIN LATERAL (SELECT content, version, server_order FROM snapshots WHERE document_id = d.id ORDER BY server_order DESC LIMIT 1) s ON true
+        WHERE d.id = $1 AND s.server_order = d.op_count`,
+      [id],
+    );
+    const r = rows[0];
+    if (!r) return null;
+    return { meta: { id, ownerId: r.owner_id, title: r.title, createdAt: r.created_at, updatedAt: r.updated_at, deletedAt: r.deleted_at }, content: r.content, version: r.version };
   }
 
   /** Re-reads a resident document's row (title, owner) after another command changed it. */

@@ -1,5 +1,5 @@
 import { and, desc, eq, ilike, isNotNull, isNull, ne } from 'drizzle-orm';
-import { accessOf, findVisibleDocument, requireViewer } from '../../auth/access.js';
+import { accessOf, findVisibleDocument, hasRole, requireViewer } from '../../auth/access.js';
 import { documentMembers, documents } from '../../db/schema.js';
 import type { DocumentMeta, LiveDocument } from '../../collab/liveDocument.js';
 import { createDocument } from '../../commands/createDocument.js';
@@ -85,6 +85,13 @@ builder.queryFields((t) => ({
     args: { id: t.arg.id({ required: true }) },
     authScopes: { $all: { signedIn: true, apiScope: 'documents:read' } },
     resolve: async (_r, { id }, ctx) => {
+      if (!(await hasRole(ctx, String(id), 'VIEWER'))) return null;
+      // Not resident here and its newest snapshot is current: read it without loading the history.
+      const stored = await ctx.services.documents.storedState(String(id));
+      if (stored) {
+        const { content, version } = stored;
+        return { meta: stored.meta, state: Promise.resolve({ content, version, length: codePointLength(content) }) };
+      }
       const live = await findVisibleDocument(ctx, String(id));
       return live ? documentSource(live) : null;
     },
