@@ -1,3 +1,4 @@
+import { sql } from 'drizzle-orm';
 import { requireDocument } from '../auth/access.js';
 import type { RequestContext } from '../context.js';
 import { versions } from '../db/schema.js';
@@ -13,6 +14,8 @@ export interface VersionRow {
   frontier: [string, number][];
   serverOrder: number;
   authorId: string;
+  editCount: number | null;
+  length: number | null;
   createdAt: Date;
 }
 
@@ -31,9 +34,20 @@ export async function createVersion(ctx: RequestContext, input: { documentId: st
   // Frontier and the rows it covers, read together at one committed point.
   await doc.drain();
   const frontier = doc.version();
+  const serverOrder = doc.appliedOrder;
   const [row] = await ctx.services.db
     .insert(versions)
-    .values({ documentId: doc.id, kind: 'NAMED', ...text, frontier, serverOrder: doc.appliedOrder, authorId: ctx.viewer!.userId, authorIds: [ctx.viewer!.userId] })
+    .values({
+      documentId: doc.id,
+      kind: 'NAMED',
+      ...text,
+      frontier,
+      serverOrder,
+      authorId: ctx.viewer!.userId,
+      authorIds: [ctx.viewer!.userId],
+      editCount: sql`(SELECT coalesce(sum(edits), 0) FROM operations WHERE document_id = ${doc.id} AND server_order <= ${serverOrder})`,
+      length: doc.length(),
+    })
     .returning();
   return row as VersionRow;
 }

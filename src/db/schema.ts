@@ -168,6 +168,10 @@ export const versions = pgTable('versions', {
   authorId: uuid('author_id').notNull().references(() => users.id),
   /** Everyone whose operations the version's burst holds (AUTO); the creator alone for NAMED. */
   authorIds: jsonb('author_ids').$type<string[]>().notNull().default([]),
+  /** Accepted edits in the document's history up to this version (null for versions saved before it was recorded). */
+  editCount: bigint('edit_count', { mode: 'number' }),
+  /** Length of the text at this version, in code points (null likewise). */
+  length: bigint('length', { mode: 'number' }),
   createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
 }, (t) => [index('versions_document_created_idx').on(t.documentId, t.createdAt)]);
 

@@ -91,6 +91,9 @@ describe('named versions', () => {
     expect(r.errors).toBeUndefined();
     const v2 = (await ok(env.url, `mutation($d: ID!) { createVersion(documentId: $d, name: "  second ", description: "more") { ${VERSION_FIELDS} } }`, { d: doc.id }, token)).createVersion;
     expect(v2).toMatchObject({ name: 'second', description: 'more', content: 'one two', version: r.data.editDocument.version });
+    // Operation and character counts: the initial text and one edit; 7 code points.
+    const counts = (await ok(env.url, 'query($d: ID!) { document(id: $d) { versions { edges { node { name editCount length } } } } }', { d: doc.id }, token)).document.versions.edges;
+    expect(counts.map((e: any) => e.node)).toEqual([{ name: 'second', editCount: 2, length: 7 }, { name: 'first draft', editCount: 1, length: 3 }]);
 
     const list = async (after?: string) =>
       (await ok(env.url, `query($d: ID!, $a: String) { document(id: $d) { versions(first: 1, after: $a) { edges { cursor node { name content } } pageInfo { hasNextPage endCursor } } } }`, { d: doc.id, a: after }, token)).document.versions;

@@ -6,7 +6,7 @@ import { codeOf, content, edit, gql, newDocument, newUser, ok } from '../helpers
 import { freshDatabase } from '../helpers/db.js';
 import { startServer, type TestServer } from '../helpers/server.js';
 
-const VERSIONS = 'query($d: ID!) { document(id: $d) { versions(first: 20) { edges { node { id kind name version authorIds content } } } } }';
+const VERSIONS = 'query($d: ID!) { document(id: $d) { versions(first: 20) { edges { node { id kind name version authorIds content editCount length } } } } }';
 
 const cleanup: (() => Promise<void>)[] = [];
 afterAll(async () => {
@@ -46,12 +46,12 @@ describe('document__autoversion', () => {
       parents = r.data.editDocument.version;
     }
     const [first] = await autoVersions(server.url, token, doc.id, 1);
-    expect(first).toMatchObject({ kind: 'AUTO', name: 'Edits by ada', version: parents, authorIds: [userId], content: 'a012' });
+    expect(first).toMatchObject({ kind: 'AUTO', name: 'Edits by ada', version: parents, authorIds: [userId], content: 'a012', editCount: 4, length: 4 });
 
     // A later burst gets a version of its own; the first stays.
     const r = await edit(server.url, token, { documentId: doc.id, agent: doc.agent, seq: 3, parents, ops: [{ delete: { pos: 0, len: 1 } }] });
     const list = await autoVersions(server.url, token, doc.id, 2);
-    expect(list.map((v: any) => v.content)).toEqual(['012', 'a012']);
+    expect(list.map((v: any) => [v.content, v.editCount, v.length])).toEqual([['012', 5, 3], ['a012', 4, 4]]);
     expect(list[0].version).toEqual(r.data.editDocument.version);
 
     // Safe to run twice: with no new edits, more runs add nothing.

@@ -53,8 +53,10 @@ export const document__autoversion: Task = async (payload, helpers) => {
     // The version's frontier comes from the stored history itself (exact for every kind of row).
     const { through, replica } = await readReplica(client, p.documentId);
     let frontier: [string, number][];
+    let length: number;
     try {
       frontier = replica.toRemote(replica.frontier());
+      length = replica.lengthAt(replica.frontier());
     } finally {
       replica.free();
     }
@@ -70,8 +72,9 @@ export const document__autoversion: Task = async (payload, helpers) => {
       );
       const ids = authors.rows.map((a) => a.id);
       await client.query(
-        `INSERT INTO versions (document_id, kind, name, frontier, server_order, author_id, author_ids) VALUES ($1, 'AUTO', $2, $3, $4, $5, $6)`,
-        [p.documentId, `Edits by ${namesOf(authors.rows.map((a) => a.display_name))}`, JSON.stringify(frontier), through, ids[0], JSON.stringify(ids)],
+        `INSERT INTO versions (document_id, kind, name, frontier, server_order, author_id, author_ids, length, edit_count)
+         VALUES ($1, 'AUTO', $2, $3, $4, $5, $6, $7, (SELECT coalesce(sum(edits), 0) FROM operations WHERE document_id = $1 AND server_order <= $4))`,
+        [p.documentId, `Edits by ${namesOf(authors.rows.map((a) => a.display_name))}`, JSON.stringify(frontier), through, ids[0], JSON.stringify(ids), length],
       );
       await client.query('UPDATE documents SET versioned_order = $2 WHERE id = $1', [p.documentId, through]);
       // The burst is also the audit log's edit batch: one record per author, with counts, not one per keystroke.

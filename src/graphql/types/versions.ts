@@ -3,6 +3,7 @@ import { isUuid, requireDocument } from '../../auth/access.js';
 import { checkVersionText, createVersion, type VersionRow } from '../../commands/createVersion.js';
 import { forkDocument } from '../../commands/forkDocument.js';
 import { restoreVersion } from '../../commands/restoreVersion.js';
+import { codePointLength } from '../../crdt/text.js';
 import type { RemoteVersion } from '../../crdt/version.js';
 import type { RequestContext } from '../../context.js';
 import { versions } from '../../db/schema.js';
@@ -53,6 +54,13 @@ const DocumentVersionRef = builder.objectRef<VersionRow>('DocumentVersion').impl
     authorIds: t.exposeIDList('authorIds', { description: "Everyone whose edits it holds (AUTO), or its creator (NAMED)." }),
     createdAt: t.field({ type: 'DateTime', resolve: (v) => v.createdAt }),
     content: t.string({ description: 'The text at this version.', resolve: (v, _a, ctx) => contentOf(ctx, v) }),
+    editCount: t.int({
+      description: "Accepted edits in the document's history up to this version.",
+      resolve: async (v, _a, ctx) =>
+        v.editCount ??
+        Number((await ctx.services.pool.query('SELECT coalesce(sum(edits), 0) AS n FROM operations WHERE document_id = $1 AND server_order <= $2', [v.documentId, v.serverOrder])).rows[0].n),
+    }),
+    length: t.int({ description: 'Characters (code points) in the text at this version.', resolve: async (v, _a, ctx) => v.length ?? codePointLength(await contentOf(ctx, v)) }),
   }),
 });
 
@@ -86,6 +94,8 @@ builder.objectFields(DocumentRef, (t) => ({
           authorId: versions.authorId,
           kind: versions.kind,
           authorIds: versions.authorIds,
+          editCount: versions.editCount,
+          length: versions.length,
           createdAt: versions.createdAt,
           cursorAt: cursorTime(versions.createdAt),
         })
