@@ -1,14 +1,16 @@
 import { Branch, OpLog } from 'diamond-types-node';
 import { describe, expect, it } from 'vitest';
 import { readTrace, toOps, type ConcurrentTrace } from '../../bench/lib/traces.js';
-import { EDIT, gql, join, newDocument, newUser } from '../helpers/client.js';
+import { EDIT, gql, join, newDocument, newUser, replay, type Change } from '../helpers/client.js';
 import { useServer } from '../helpers/fixture.js';
 
 const env = useServer();
 /** Transactions of the trace replayed (a prefix keeps the test short; its concurrency is the same). */
 const TXNS = 2_000;
 
-describe('time travel on a real concurrent trace', () => {
+const DIFF = 'query($d: ID!, $a: Version!, $b: Version) { document(id: $d) { diff(from: $a, to: $b) { ops { __typename ... on InsertOp { pos text } ... on DeleteOp { pos len } } } } }';
+
+describe('time travel and diff on a real concurrent trace', () => {
   it('contentAt random versions of friendsforever equals what a fresh diamond-types replica computes at those versions', async () => {
     const trace = readTrace<ConcurrentTrace>('concurrent/friendsforever.json.gz');
     const { token } = await newUser(env.url);
@@ -58,6 +60,21 @@ describe('time travel on a real concurrent trace', () => {
       const r = await gql(env.url, 'query($d: ID!, $v: Version!) { document(id: $d) { contentAt(version: $v) } }', { d: doc.id, v: remoteOf[k] }, token);
       expect(r.errors, JSON.stringify(r.errors)).toBeUndefined();
       expect(r.data.document.contentAt, `txn ${k}`).toBe(text);
+    }
+    // diff between random pairs: its ops turn the independent text at one into the text at the other.
+    const textAt = (k: number) => {
+      const b = new Branch();
+      b.merge(oplog, localOf[k]!);
+      const t = b.get();
+      b.free();
+      return t;
+    };
+    for (let n = 0; n < 20; n++) {
+      const a = Math.floor(random() * TXNS);
+      const b = Math.floor(random() * TXNS);
+      const r = await gql(env.url, DIFF, { d: doc.id, a: remoteOf[a], b: remoteOf[b] }, token);
+      expect(r.errors, JSON.stringify(r.errors)).toBeUndefined();
+      expect(replay(textAt(a), [{ ops: r.data.document.diff.ops } as Change]), `diff ${a} -> ${b}`).toBe(textAt(b));
     }
     oplog.free();
   });
