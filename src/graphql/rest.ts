@@ -46,7 +46,8 @@ export function restApi(log: Logger): Plugin {
   const sofa = useSofa({
     basePath: REST_BASE,
     openAPI: { info: { title: 'cowrite REST API', version: '1.0.0', description: 'Generated from the GraphQL schema (SOFA). Send Authorization: Bearer <session token or API key>.' } },
-    swaggerUI: { endpoint: `${REST_BASE}/docs` },
+    // (Relative to basePath: served at /rest/docs.)
+    swaggerUI: { endpoint: '/docs' },
     routes: {
       'Query.document': { method: 'GET', path: '/documents/:id', description: 'A document you can see (404 otherwise).' },
       'Query.documents': { method: 'GET', path: '/documents' },

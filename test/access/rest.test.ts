@@ -15,10 +15,12 @@ async function call(method: string, path: string, key?: string, body?: object) {
 }
 
 describe('REST (SOFA)', () => {
-  it('serves an OpenAPI document of the document routes', async () => {
+  it('serves an OpenAPI document of the document routes, and Swagger UI', async () => {
     const { status, body } = await call('GET', '/openapi.json');
     expect(status).toBe(200);
     expect(Object.keys(body.paths)).toEqual(expect.arrayContaining(['/documents', '/documents/{id}', '/documents/{documentId}', '/documents/{documentId}/restore', '/update-document']));
+    const docs = await fetch(rest('/docs'));
+    expect([docs.status, docs.headers.get('content-type')]).toEqual([200, expect.stringContaining('text/html')]);
   });
 
   it('document CRUD with an API key, as the README shows it; errors carry codes and statuses', async () => {
