@@ -1,3 +1,4 @@
+import pg from 'pg';
 import { afterAll, beforeAll } from 'vitest';
 import { freshDatabase } from './db.js';
 import { REDIS_URL } from './env.js';
@@ -10,12 +11,14 @@ import { startServer, type TestServer } from './server.js';
 export function useServer(overrides: Parameters<typeof startServer>[1] = {}, logTo?: Parameters<typeof startServer>[2]) {
   let db: Awaited<ReturnType<typeof freshDatabase>> | undefined;
   let server: TestServer | undefined;
+  let pool: pg.Pool | undefined;
   beforeAll(async () => {
     db = await freshDatabase();
     server = await startServer(db.url, overrides, logTo);
   });
   afterAll(async () => {
     await server?.stop();
+    await pool?.end();
     await db?.drop();
   });
   return {
@@ -30,6 +33,14 @@ export function useServer(overrides: Parameters<typeof startServer>[1] = {}, log
     },
     get wsUrl() {
       return server!.wsUrl;
+    },
+    /** A pool on the server's database, for what a test reads or runs directly (jobs, rows). */
+    get pool() {
+      if (!pool) {
+        pool = new pg.Pool({ connectionString: db!.url });
+        pool.on('error', () => undefined);
+      }
+      return pool;
     },
   };
 }

@@ -1,23 +1,14 @@
 import { quickAddJob, runOnce } from 'graphile-worker';
-import pg from 'pg';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { taskList } from '../../workers/index.js';
 import { edit, join, newDocument, newUser, ok } from '../helpers/client.js';
 import { useServer } from '../helpers/fixture.js';
 
 const s = useServer();
-let pool: pg.Pool;
-beforeAll(() => {
-  pool = new pg.Pool({ connectionString: s.db.url });
-  pool.on('error', () => undefined);
-});
-afterAll(async () => {
-  await pool?.end();
-});
 
 async function rollup() {
-  await quickAddJob({ pgPool: pool }, 'analytics__rollup', {});
-  await runOnce({ pgPool: pool, taskList });
+  await quickAddJob({ pgPool: s.pool }, 'analytics__rollup', {});
+  await runOnce({ pgPool: s.pool, taskList });
 }
 
 const ACTIVITY = 'query($d: ID!, $from: DateTime!, $to: DateTime!) { document(id: $d) { activity(from: $from, to: $to) { day userId edits inserted deleted activeMinutes } } }';
@@ -41,7 +32,7 @@ describe('analytics__rollup', () => {
     const yesterday = new Date(Date.now() - 86_400_000).toISOString().slice(0, 10);
     const at = ['1', '2', '3', '4', '5', '6'].map(Number);
     const stamps = [`${yesterday}T10:00:00Z`, `${today}T10:00:10Z`, `${today}T10:00:50Z`, `${today}T10:01:00Z`, `${today}T10:05:00Z`, `${today}T11:00:00Z`];
-    for (const [i, order] of at.entries()) await pool.query('UPDATE operations SET created_at = $3 WHERE document_id = $1 AND server_order = $2', [doc.id, order, stamps[i]]);
+    for (const [i, order] of at.entries()) await s.pool.query('UPDATE operations SET created_at = $3 WHERE document_id = $1 AND server_order = $2', [doc.id, order, stamps[i]]);
 
     await rollup();
     await rollup();
@@ -61,7 +52,7 @@ describe('analytics__rollup', () => {
     // A later edit today is counted by the next run (today is recomputed, not added to).
     const more = await edit(s.url, bo.token, { documentId: doc.id, agent: mine.agent, seq: 4, parents: r.data.editDocument.version, ops: [{ insert: { pos: 0, text: 'yz' } }] });
     expect(more.errors).toBeUndefined();
-    await pool.query('UPDATE operations SET created_at = $2 WHERE document_id = $1 AND server_order = 7', [doc.id, `${today}T10:05:30Z`]);
+    await s.pool.query('UPDATE operations SET created_at = $2 WHERE document_id = $1 AND server_order = 7', [doc.id, `${today}T10:05:30Z`]);
     await rollup();
     const after = (await ok(s.url, ACTIVITY, range, ada.token)).document.activity.find((x: { userId: string; day: string }) => x.userId === bo.id && x.day === today);
     expect(after).toMatchObject({ edits: 5, inserted: 6, activeMinutes: 3 });
