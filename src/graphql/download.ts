@@ -3,12 +3,11 @@ import type { ExecutionResult } from 'graphql';
 import type { Logger } from 'pino';
 import { clientInfo } from '../auth/clientInfo.js';
 import { ErrorCode } from '../errors.js';
-import { normalizeError } from './errors.js';
+import { httpStatusOf, normalizeError } from './errors.js';
 import type { Yoga } from './yoga.js';
 
 const PATH = /^\/documents\/([^/]+)\/download$/;
 const QUERY = 'query($id: ID!, $format: ExportFormat!, $version: Version) { document(id: $id) { title export(format: $format, version: $version) } }';
-const STATUS: Record<string, number> = { UNAUTHENTICATED: 401, FORBIDDEN: 403, NOT_FOUND: 404, BAD_USER_INPUT: 400, UNKNOWN_VERSION: 409, RATE_LIMITED: 429, UNAVAILABLE: 503 };
 
 /**
  * `GET /documents/{id}/download?format=text|json&version=[["agent",seq],...]`: the text at any
@@ -31,7 +30,7 @@ export function createDownloadHandler({ yoga, log, trustProxy }: { yoga: Yoga; l
   async function serve(req: IncomingMessage, res: ServerResponse, id: string, params: URLSearchParams) {
     const fail = (code: string, message: string) => {
       const body = JSON.stringify({ errors: [{ message, extensions: { code } }] });
-      res.writeHead(STATUS[code] ?? 500, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body) });
+      res.writeHead(httpStatusOf(code), { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body) });
       res.end(body);
     };
     const format = (params.get('format') ?? 'text').toUpperCase();

@@ -55,3 +55,19 @@ export function forCaller(e: GraphQLError, anonymous: boolean): GraphQLError {
   if (message === e.message) return e;
   return new GraphQLError(message, { nodes: e.nodes, source: e.source, positions: e.positions, path: e.path, originalError: e.originalError, extensions: e.extensions });
 }
+
+/** The HTTP status that goes with an error code, for routes that are not GraphQL over HTTP (REST, downloads). */
+const HTTP_STATUS: Record<ErrorCode, number> = {
+  UNAUTHENTICATED: 401,
+  FORBIDDEN: 403,
+  NOT_FOUND: 404,
+  BAD_USER_INPUT: 400,
+  UNKNOWN_VERSION: 409,
+  SEQ_GAP: 409,
+  PAYLOAD_TOO_LARGE: 413,
+  RATE_LIMITED: 429,
+  UNAVAILABLE: 503,
+  INTERNAL_SERVER_ERROR: 500,
+};
+
+export const httpStatusOf = (code: unknown): number => (isKnownCode(code) ? HTTP_STATUS[code] : 500);

@@ -3,24 +3,10 @@ import { useSofa } from '@graphql-yoga/plugin-sofa';
 import type { GraphQLSchema } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import type { Logger } from 'pino';
-import { ErrorCode } from '../errors.js';
-import { normalizeError } from './errors.js';
+import { httpStatusOf, normalizeError } from './errors.js';
 
 /** Where the REST API lives; its OpenAPI document is at `${REST_BASE}/openapi.json`, Swagger UI at `${REST_BASE}/docs`. */
 export const REST_BASE = '/rest';
-
-/** HTTP status for an error code on the REST API. */
-const STATUS: Record<string, number> = {
-  [ErrorCode.UNAUTHENTICATED]: 401,
-  [ErrorCode.FORBIDDEN]: 403,
-  [ErrorCode.NOT_FOUND]: 404,
-  [ErrorCode.BAD_USER_INPUT]: 400,
-  [ErrorCode.UNKNOWN_VERSION]: 409,
-  [ErrorCode.SEQ_GAP]: 409,
-  [ErrorCode.PAYLOAD_TOO_LARGE]: 413,
-  [ErrorCode.RATE_LIMITED]: 429,
-  [ErrorCode.UNAVAILABLE]: 503,
-};
 
 /**
  * The schema REST routes are generated from: the GraphQL schema without subscriptions and without
@@ -57,9 +43,8 @@ export function restApi(log: Logger): Plugin {
     },
     errorHandler: (errors) => {
       const normalized = errors.map((e) => normalizeError(e, log));
-      const code = String(normalized[0]?.extensions.code ?? ErrorCode.INTERNAL_SERVER_ERROR);
       // (SOFA types its Response with fets' typings; the runtime object is the platform's.)
-      return Response.json({ errors: normalized.map((e) => e.toJSON()) }, { status: STATUS[code] ?? 500 }) as never;
+      return Response.json({ errors: normalized.map((e) => e.toJSON()) }, { status: httpStatusOf(normalized[0]?.extensions.code) }) as never;
     },
   });
   return {
