@@ -1,12 +1,8 @@
-import type { Task } from 'graphile-worker';
+import { z } from 'zod';
+import { defineTask } from '../defineTask.js';
 
 /** Deletes audit records older than the retention period (the log is otherwise append-only). */
-export const audit__prune: Task = async (payload, helpers) => {
-  const days = (payload as { retentionDays?: unknown } | null)?.retentionDays;
-  if (typeof days !== 'number' || !(days > 0)) {
-    helpers.logger.error(`audit__prune: bad payload ${JSON.stringify(payload)}`);
-    return;
-  }
-  const { rowCount } = await helpers.query('DELETE FROM audit_log WHERE at < now() - make_interval(secs => $1 * 86400)', [days]);
+export const audit__prune = defineTask('audit__prune', z.object({ retentionDays: z.number().positive() }), async ({ retentionDays }, client, helpers) => {
+  const { rowCount } = await client.query('DELETE FROM audit_log WHERE at < now() - make_interval(secs => $1 * 86400)', [retentionDays]);
   if (rowCount) helpers.logger.info(`audit__prune: ${rowCount} record(s) deleted`);
-};
+});
