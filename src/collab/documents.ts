@@ -10,6 +10,7 @@ import { ChangeFeed } from './changeFeed.js';
 import type { StreamBounds } from './changeStream.js';
 import { Committer, type JobThresholds } from './committer.js';
 import { LiveDocument, type DocumentMeta, type LiveDocumentDeps } from './liveDocument.js';
+import { readMeta } from './storage.js';
 
 export interface DocumentsOptions {
   pool: pg.Pool;
@@ -140,16 +141,17 @@ export class Documents {
     return { meta: { id, ownerId: r.owner_id, title: r.title, createdAt: r.created_at, updatedAt: r.updated_at, deletedAt: r.deleted_at }, content: r.content, version: r.version };
   }
 
+  /** A document's row (resident or not); null when there is no such document. */
+  meta(id: string): Promise<DocumentMeta | null> {
+    return readMeta(this.opts.pool, id);
+  }
+
   /** Re-reads a resident document's row (title, owner) after another command changed it. */
   async refreshMeta(id: string): Promise<void> {
     const doc = this.resident.get(id);
     if (!doc) return;
-    const { rows } = await this.opts.pool.query<{ owner_id: string; title: string; updated_at: Date }>('SELECT owner_id, title, updated_at FROM documents WHERE id = $1', [id]);
-    const row = rows[0];
-    if (!row) return;
-    doc.meta.ownerId = row.owner_id;
-    doc.meta.title = row.title;
-    doc.meta.updatedAt = row.updated_at;
+    const meta = await readMeta(this.opts.pool, id);
+    if (meta) Object.assign(doc.meta, meta);
   }
 
   /** Resident only; never loads. */

@@ -10,7 +10,7 @@ import { AppError, ErrorCode, isKnownCode } from '../errors.js';
 import type { ChangeFeed, FeedListener } from './changeFeed.js';
 import { ChangeStream, type StreamBounds } from './changeStream.js';
 import type { Committer, OpRow } from './committer.js';
-import { buildReplica, readHistory, readOperations, rowToEntry } from './storage.js';
+import { buildReplica, readHistory, readMeta, readOperations, rowToEntry } from './storage.js';
 
 export interface LiveDocumentDeps {
   pool: pg.Pool;
@@ -98,18 +98,13 @@ export class LiveDocument implements FeedListener {
   /** Loads a document from its newest snapshot plus the operation rows after it. Null when missing. */
   static async load(id: string, deps: LiveDocumentDeps): Promise<LiveDocument | null> {
     const { pool } = deps;
-    const docRes = await pool.query<{ id: string; owner_id: string; title: string; created_at: Date; updated_at: Date }>(
-      'SELECT id, owner_id, title, created_at, updated_at FROM documents WHERE id = $1',
-      [id],
-    );
-    const row = docRes.rows[0];
-    if (!row) return null;
+    const meta = await readMeta(pool, id);
+    if (!meta) return null;
     const [history, agents] = await Promise.all([
       readHistory(pool, id),
       pool.query<{ agent: string; user_id: string }>('SELECT agent, user_id FROM document_agents WHERE document_id = $1', [id]),
     ]);
     const replica = buildReplica(history);
-    const meta = { id: row.id, ownerId: row.owner_id, title: row.title, createdAt: row.created_at, updatedAt: row.updated_at };
     return new LiveDocument(meta, replica, history.through, agents.rows.map((a) => [a.agent, a.user_id]), deps, history);
   }
 

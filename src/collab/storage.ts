@@ -1,4 +1,5 @@
 import type pg from 'pg';
+import type { DocumentMeta } from './liveDocument.js';
 import { Replica, type LogEntry, type TextOp } from '../crdt/replica.js';
 import type { RemoteVersion } from '../crdt/version.js';
 
@@ -70,4 +71,14 @@ export function buildReplica(history: StoredHistory): Replica {
 export async function readReplica(db: pg.Pool | pg.PoolClient, documentId: string): Promise<StoredLog> {
   const history = await readHistory(db, documentId);
   return { through: history.through, replica: buildReplica(history) };
+}
+
+/** A document's row as the API shows it (title, owner, times, trash); null when there is no such document. */
+export async function readMeta(db: pg.Pool | pg.PoolClient, id: string): Promise<DocumentMeta | null> {
+  const { rows } = await db.query<{ owner_id: string; title: string; created_at: Date; updated_at: Date; deleted_at: Date | null }>(
+    'SELECT owner_id, title, created_at, updated_at, deleted_at FROM documents WHERE id = $1',
+    [id],
+  );
+  const r = rows[0];
+  return r ? { id, ownerId: r.owner_id, title: r.title, createdAt: r.created_at, updatedAt: r.updated_at, deletedAt: r.deleted_at } : null;
 }

@@ -144,10 +144,7 @@ const UpdateDocumentInput = builder.inputType('UpdateDocumentInput', {
 
 /** The document as it is now (re-read: a command may have changed its row). */
 async function currentSource(ctx: RequestContext, id: string): Promise<DocumentSource> {
-  const [meta] = await ctx.services.db
-    .select({ id: documents.id, ownerId: documents.ownerId, title: documents.title, createdAt: documents.createdAt, updatedAt: documents.updatedAt, deletedAt: documents.deletedAt })
-    .from(documents)
-    .where(eq(documents.id, id));
+  const meta = await ctx.services.documents.meta(id);
   if (!meta) throw new AppError(ErrorCode.NOT_FOUND, 'document not found');
   return { meta };
 }
