@@ -22,7 +22,7 @@ describe('retention jobs', () => {
     const old = await newDocument(s.url, u.token, 'old text');
     const recent = await newDocument(s.url, u.token, 'recent');
     const restored = await newDocument(s.url, u.token, 'restored');
-    const kept = await newDocument(s.url, u.token, 'kept');
+    await newDocument(s.url, u.token, 'kept');
     for (const d of [old, recent, restored]) await ok(s.url, 'mutation($d: ID!) { deleteDocument(documentId: $d) { id } }', { d: d.id }, u.token);
     await ok(s.url, 'mutation($d: ID!) { restoreDocument(documentId: $d) { id } }', { d: restored.id }, u.token);
     // As if `old` went to the trash 31 days ago (and `restored` had, before it was restored).
@@ -41,7 +41,6 @@ describe('retention jobs', () => {
     const all = await ok(s.url, '{ documents { edges { node { id content } } } }', {}, u.token);
     expect(all.documents.edges.map((e: { node: { content: string } }) => e.node.content).sort()).toEqual(['kept', 'restored']);
     expect(codeOf(await gql(s.url, 'mutation($d: ID!) { restoreDocument(documentId: $d) { id } }', { d: old.id }, u.token))).toBe('NOT_FOUND');
-    expect(kept.id).toBeTruthy();
   });
 
   it('deleteDocument queues its purge job in the same transaction, keyed by document', async () => {
