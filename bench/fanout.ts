@@ -8,10 +8,14 @@ import { fmt, header, percentile } from './lib/stats.js';
 const SUBSCRIBERS = Number(process.env.BENCH_SUBSCRIBERS ?? 1000);
 const RATE = 100;
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
+const WARMUP = 2;
 const now = () => performance.timeOrigin + performance.now();
 
 /** Subscriber sockets in their own process (bench/lib/subscribers.ts); resolves once all are subscribed. */
-async function subscriberProcess(args: string[]): Promise<{ child: ChildProcess; report(): Promise<Record<string, [number, number]>> }> {
+/** [sockets that got it, epoch ms at the last, epoch ms at the first] */
+type Receipt = [number, number, number];
+
+async function subscriberProcess(args: string[]): Promise<{ child: ChildProcess; report(): Promise<Record<string, Receipt>> }> {
   const child = spawn(process.execPath, ['--import', 'tsx', 'bench/lib/subscribers.ts', ...args], { stdio: ['pipe', 'pipe', 'inherit'] });
   let out = '';
   child.stdout!.on('data', (d) => (out += d));
@@ -30,28 +34,33 @@ async function subscriberProcess(args: string[]): Promise<{ child: ChildProcess;
   };
 }
 
-/** Sends at most RATE per second, each only after the previous one was answered. */
-async function pace(seconds: number, send: (k: number) => Promise<void>) {
-  const end = performance.now() + seconds * 1000;
+/**
+ * Sends at most RATE per second, each only after the previous one was answered: WARMUP seconds
+ * that are not measured (both sides' code gets compiled), then `seconds` that are.
+ */
+async function pace(seconds: number, send: (k: number, measured: boolean) => Promise<void>) {
+  const from = performance.now() + WARMUP * 1000;
+  const end = from + seconds * 1000;
   for (let k = 0; performance.now() < end; k++) {
     const due = performance.now() + 1000 / RATE;
-    await send(k);
+    await send(k, due - 1000 / RATE >= from);
     const wait = due - performance.now();
     if (wait > 0) await new Promise((r) => setTimeout(r, wait));
   }
 }
 
-function latencies(sent: Map<number, number>, got: Record<string, [number, number]>) {
+/** Edit-to-last-subscriber latencies (`at` 1), or edit-to-first (`at` 2), of the edits every subscriber got. */
+function latencies(sent: Map<number, number>, got: Record<string, Receipt>, at: 1 | 2 = 1) {
   const all: number[] = [];
   for (const [k, t] of sent) {
     const g = got[k];
-    if (g && g[0] === SUBSCRIBERS) all.push(g[1] - t);
+    if (g && g[0] === SUBSCRIBERS) all.push(g[at] - t);
   }
   return all;
 }
 
 export async function fanout(): Promise<void> {
-  header(`Fan-out: one writer at up to ${RATE} edits/s, ${SUBSCRIBERS} documentChanges subscribers (one socket each, in a process of their own), ${SECONDS} s`, 'npm run bench -- fanout');
+  header(`Fan-out: one writer at up to ${RATE} edits/s, ${SUBSCRIBERS} documentChanges subscribers (one socket each, in a process of their own), ${SECONDS} s after ${WARMUP} s of warm-up`, 'npm run bench -- fanout');
   const db = await benchDatabase();
   const server = await spawnCowrite({ DATABASE_URL: db.url });
   const bare = await spawnScript('bench/baseline/wsBroadcast.ts');
@@ -62,15 +71,20 @@ export async function fanout(): Promise<void> {
 
     const subs = await subscriberProcess(['cowrite', server.url.replace(/^http/, 'ws'), token, doc, String(SUBSCRIBERS)]);
     const sent1 = new Map<number, number>();
+    const acks: number[] = [];
     let parents = writer.version;
-    await pace(SECONDS, async (k) => {
-      sent1.set(k, now());
+    await pace(SECONDS, async (k, measured) => {
+      const t = now();
+      if (measured) sent1.set(k, t);
       const r = await post(server.url, JSON.stringify({ query: EDIT, variables: { i: { documentId: doc, agent: writer.agent, seq: k, parents, ops: [{ insert: { pos: k, text: 'x' } }] } } }), token);
       if (r.json.errors) throw new Error(JSON.stringify(r.json.errors));
       parents = r.json.data.editDocument.version;
+      if (measured) acks.push(now() - t);
     });
     await new Promise((r) => setTimeout(r, 2000));
-    const real = latencies(sent1, await subs.report());
+    const got1 = await subs.report();
+    const real = latencies(sent1, got1);
+    const first = latencies(sent1, got1, 2);
 
     // Baseline: the same number of sockets on a bare ws relay, the same message bytes.
     const baseSubs = await subscriberProcess(['bare', `ws://127.0.0.1:${bare.port}`, String(SUBSCRIBERS)]);
@@ -78,8 +92,8 @@ export async function fanout(): Promise<void> {
     await new Promise((r) => publisher.once('open', r));
     const sent2 = new Map<number, number>();
     const sample = (k: number) => JSON.stringify({ id: '1', type: 'next', payload: { data: { documentChanges: { version: [[writer.agent, k]], ops: [{ pos: k, text: 'x' }] } } } });
-    await pace(SECONDS, async (k) => {
-      sent2.set(k, now());
+    await pace(SECONDS, async (k, measured) => {
+      if (measured) sent2.set(k, now());
       publisher.send(sample(k));
     });
     await new Promise((r) => setTimeout(r, 2000));
@@ -89,6 +103,7 @@ export async function fanout(): Promise<void> {
     const p = (v: number[], q: number) => fmt(percentile(v, q));
     console.log(`    baseline (bare ws relay, same bytes):      edit-to-last-subscriber p50 ${p(base, 50)} ms, p99 ${p(base, 99)} ms (${base.length}/${sent2.size} messages reached all)`);
     console.log(`    cowrite (editDocument -> documentChanges): p50 ${p(real, 50)} ms, p99 ${p(real, 99)} ms (${real.length}/${sent1.size} edits reached all ${SUBSCRIBERS}; ${fmt(sent1.size / SECONDS, 0)} edits/s)`);
+    console.log(`      of which: acknowledgement p50 ${p(acks, 50)} ms, p99 ${p(acks, 99)} ms; edit-to-first-subscriber p50 ${p(first, 50)} ms, p99 ${p(first, 99)} ms`);
     console.log(`    ratio p50 cowrite/baseline: ${fmt(percentile(real, 50) / percentile(base, 50))}x (target <= 3x); p99 ${p(real, 99)} ms (target < 50 ms)`);
   } finally {
     await bare.stop();

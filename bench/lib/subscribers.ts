@@ -5,12 +5,12 @@ import WebSocket from 'ws';
  * second does not starve the writer and the timer in the bench process. Usage (argv):
  *   cowrite <wsUrl> <token> <documentId> <count>  |  bare <wsUrl> <count>
  * Prints "ready" once every socket is subscribed; on any line on stdin, prints the receipts as JSON
- * ({ [seq]: [sockets that got it, epoch ms of the last] }) and exits.
+ * ({ [seq]: [sockets that got it, epoch ms of the last, epoch ms of the first] }) and exits.
  */
 const [mode, url, ...rest] = process.argv.slice(2);
 const count = Number(rest[rest.length - 1]);
 const SEQ = /"version":\[\["[^"]+",(\d+)\]\]/;
-const got = new Map<number, [number, number]>();
+const got = new Map<number, [number, number, number]>();
 const now = () => performance.timeOrigin + performance.now();
 let ready = 0;
 const sockets: WebSocket[] = [];
@@ -23,7 +23,7 @@ function track(ws: WebSocket) {
     const seq = Number(m[1]);
     const t = now();
     for (let k = lastSeen + 1; k <= seq; k++) {
-      const g = got.get(k) ?? [0, 0];
+      const g = got.get(k) ?? [0, 0, t];
       g[0]++;
       g[1] = t;
       got.set(k, g);

@@ -3,13 +3,22 @@ import { Kind, createSourceEventStream, execute, visit, type ASTNode, type Docum
 /** Results already computed for an event, by operation text and the variables its selection uses. */
 const results = new WeakMap<object, Map<string, unknown>>();
 
-/** The `data` of every shared result: the WebSocket server serialises each of these once, not per subscriber. */
-export const sharedData = new WeakSet<object>();
+/** The `data` of every shared result, with its JSON once someone asked for it. */
+const sharedData = new WeakMap<object, string | null>();
 
 const markShared = (r: ExecutionResult): ExecutionResult => {
-  if (r.data && !r.errors) sharedData.add(r.data);
+  if (r.data && !r.errors) sharedData.set(r.data, null);
   return r;
 };
+
+/** The JSON of a shared result's `data`, serialised once for all its subscribers; null if `data` is not shared. */
+export function sharedJson(data: object): string | null {
+  const json = sharedData.get(data);
+  if (json !== null) return json ?? null;
+  const made = JSON.stringify(data);
+  sharedData.set(data, made);
+  return made;
+}
 
 /** Variables used below the subscription's root field: the only ones an event's result depends on. */
 const selectionVariables = new WeakMap<DocumentNode, string[]>();

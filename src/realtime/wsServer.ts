@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import type { Server } from 'node:http';
 import { GraphQLError, type ExecutionArgs, type ExecutionResult } from 'graphql';
 import { CloseCode, type OperationResult } from 'graphql-ws';
@@ -12,7 +11,9 @@ import type { RateLimits } from '../auth/rateLimits.js';
 import { AppError, ErrorCode } from '../errors.js';
 import { forCaller, normalizeError } from '../graphql/errors.js';
 import { hasCredentials } from '../graphql/yoga.js';
-import { sharedData, subscribeShared } from './sharedExecution.js';
+import { deliverDirect } from './directDelivery.js';
+import { subscribeShared } from './sharedExecution.js';
+import { WriteCoalescer } from './writeCoalescer.js';
 import type { Yoga } from '../graphql/yoga.js';
 
 export interface WsServerOptions {
@@ -60,39 +61,22 @@ export function startWsServer({ server, yoga, log, maxPayload, allowedOrigins, k
   });
   // Results carry our error codes: mapped here rather than in onNext, which would cost every message an await.
   const normalize = (r: ExecutionResult): ExecutionResult => (r.errors ? { ...r, errors: r.errors.map((e) => normalizeError(e, log)) } : r);
-  // Serialise a shared result once for all its subscribers: graphql-ws stringifies each message, so
-  // the replacer swaps a shared `data` for a marker and the socket's send puts the cached JSON in
-  // its place. stringify and send run back to back (graphql-ws calls socket.send(stringify(...))).
-  const marker = `__cowrite_shared_${randomBytes(8).toString('hex')}__`;
-  const quotedMarker = JSON.stringify(marker);
-  const serialized = new WeakMap<object, string>();
-  let raw: string | null = null;
-  const jsonMessageReplacer = (key: string, value: unknown) => {
-    if (key !== 'data' || !value || typeof value !== 'object' || !sharedData.has(value)) return value;
-    let json = serialized.get(value);
-    if (json === undefined) serialized.set(value, (json = JSON.stringify(value)));
-    raw = json;
-    return marker;
-  };
-  wss.on('connection', (socket: WebSocket) => {
-    const send = socket.send.bind(socket) as (data: unknown, cb?: (err?: Error) => void) => void;
-    socket.send = ((data: unknown, cb?: (err?: Error) => void) => {
-      if (raw !== null && typeof data === 'string') {
-        const at = data.lastIndexOf(quotedMarker);
-        if (at >= 0) data = data.slice(0, at) + raw + data.slice(at + quotedMarker.length);
-        raw = null;
-      }
-      send(data, cb);
-    }) as WebSocket['send'];
-  });
+  const coalescer = new WriteCoalescer();
+  wss.on('connection', (socket: WebSocket, request: IncomingMessage) => coalescer.attach(socket, request.socket));
   // Each operation's envelop pipeline, found through its context.
   const enveloped = new WeakMap<object, Enveloped>();
+  // Each subscription's socket and id, for results sent past graphql-ws (directDelivery.ts).
+  const targets = new WeakMap<object, { socket: WebSocket; id: string }>();
   const disposable = useServer(
     {
       execute: async (args: ExecutionArgs) => normalize((await enveloped.get(args.contextValue as object)!.execute(args)) as ExecutionResult),
       // Subscription events are executed outside envelop (one execution shared by all watchers).
-      subscribe: (args: ExecutionArgs) => subscribeShared(args, normalize),
-      onSubscribe: async (ctx, _id, payload) => {
+      subscribe: async (args: ExecutionArgs) => {
+        const results = await subscribeShared(args, normalize);
+        const target = targets.get(args.contextValue as object);
+        return target && Symbol.asyncIterator in results ? deliverDirect(results, target.socket, target.id, coalescer) : results;
+      },
+      onSubscribe: async (ctx, id, payload) => {
         // (graphql-ws has already added this operation to ctx.subscriptions when it is a subscription.)
         if (Object.keys(ctx.subscriptions).length > maxSubscriptionsPerConnection) {
           return [new AppError(ErrorCode.RATE_LIMITED, `at most ${maxSubscriptionsPerConnection} operations may be open on one connection`, { max: maxSubscriptionsPerConnection })];
@@ -110,6 +94,7 @@ export function startWsServer({ server, yoga, log, maxPayload, allowedOrigins, k
           if (errors.length > 0) return errors.map((e: GraphQLError) => forCaller(normalizeError(e, log), !hasCredentials({ connectionParams: ctx.connectionParams as Record<string, unknown> | undefined, extensions: payload.extensions as Record<string, unknown> | undefined })));
           const contextValue = await contextFactory();
           enveloped.set(contextValue, { execute, subscribe });
+          targets.set(contextValue, { socket: (ctx.extra as { socket: WebSocket }).socket, id });
           return {
             schema,
             document,
@@ -122,7 +107,6 @@ export function startWsServer({ server, yoga, log, maxPayload, allowedOrigins, k
         }
       },
       onError: (_ctx, _id, _payload, errors) => errors.map((e) => normalizeError(e, log).toJSON()),
-      jsonMessageReplacer,
     },
     wss,
     keepAliveMs,

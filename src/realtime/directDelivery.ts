@@ -1,0 +1,50 @@
+import type { ExecutionResult } from 'graphql';
+import { WebSocket } from 'ws';
+import { sharedJson } from './sharedExecution.js';
+import type { WriteCoalescer } from './writeCoalescer.js';
+
+/** `next` messages already built, by shared result data and subscription id. */
+const messages = new WeakMap<object, Map<string, Buffer>>();
+
+/** The graphql-ws `next` message for a shared result (the bytes graphql-ws itself would send), or null for any other result. */
+function messageOf(result: ExecutionResult, id: string): Buffer | null {
+  const data = result.data;
+  if (result.errors || result.extensions || !data) return null;
+  const json = sharedJson(data);
+  if (json === null) return null;
+  let byId = messages.get(data);
+  if (!byId) messages.set(data, (byId = new Map()));
+  let message = byId.get(id);
+  if (!message) byId.set(id, (message = Buffer.from(`{"id":${JSON.stringify(id)},"type":"next","payload":{"data":${json}}}`)));
+  return message;
+}
+
+/**
+ * graphql-ws sends each result through its own pipeline: a hook, a stringify, a send and a wait for
+ * the write, per subscriber and event. For a result shared by many subscribers (sharedExecution.ts)
+ * that is most of an event's cost, so this puts the `next` message (built once per result and
+ * subscription id) straight into the socket's outbox and goes on to the next event. Anything else
+ * (an error, a result of the subscriber's own) is handed back to graphql-ws, after the messages
+ * before it. A socket with too much unwritten stops the pulling until it drains, so a reader
+ * that stops reading leaves its events in its bounded stream, as before.
+ */
+export function deliverDirect(results: AsyncIterableIterator<ExecutionResult>, socket: WebSocket, id: string, coalescer: WriteCoalescer): AsyncIterableIterator<ExecutionResult> {
+  const direct: AsyncIterableIterator<ExecutionResult> = {
+    async next() {
+      for (;;) {
+        if (coalescer.full(socket)) await coalescer.drained(socket);
+        const r = await results.next();
+        if (r.done) return r;
+        const message = messageOf(r.value, id);
+        if (!message) return r;
+        if (socket.readyState === WebSocket.OPEN) socket.send(message, { binary: false });
+      }
+    },
+    return: () => results.return?.() ?? Promise.resolve({ value: undefined, done: true }),
+    throw: (e?: unknown) => results.throw?.(e) ?? Promise.reject(e),
+    [Symbol.asyncIterator]() {
+      return direct;
+    },
+  };
+  return direct;
+}
