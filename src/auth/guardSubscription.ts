@@ -1,5 +1,6 @@
 import type { StreamFailure } from '../collab/changeStream.js';
 import type { RequestContext } from '../context.js';
+import { ATTACH_SINK, isPushable, type Sink } from '../pushable.js';
 import { accessOf, requireViewer } from './access.js';
 
 /**
@@ -48,5 +49,14 @@ export async function guardSubscription<T extends object>(ctx: RequestContext, d
       return guarded;
     },
   };
+  // Pushed events pass as they are: an end closes the source, which wakes the consumer to take it.
+  if (isPushable(source)) {
+    Object.assign(guarded, {
+      [ATTACH_SINK]: (sink: Sink<T | StreamFailure>, wake: () => void) => {
+        if (finished || ended) wake();
+        else source[ATTACH_SINK](sink, wake);
+      },
+    });
+  }
   return guarded;
 }

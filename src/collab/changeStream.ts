@@ -1,6 +1,7 @@
 import type { FeedChange } from '../crdt/feedProtocol.js';
 import type { RemoteVersion } from '../crdt/version.js';
 import { AppError, ErrorCode } from '../errors.js';
+import { ATTACH_SINK, type Pushable, type Sink } from '../pushable.js';
 
 /** One event of a document's change log, as `documentChanges` delivers it. */
 export type DocChange = FeedChange;
@@ -33,10 +34,12 @@ function sizeOf(change: DocChange): number {
  * A subscriber's ordered, bounded event queue, consumed as an async iterator. A consumer that falls
  * too far behind gets an UNAVAILABLE error naming the last version it received, so it can resume.
  */
-export class ChangeStream implements AsyncIterableIterator<DocChange | StreamFailure> {
+export class ChangeStream implements Pushable<DocChange | StreamFailure> {
   private readonly buffer: DocChange[] = [];
   private bufferedBytes = 0;
   private waiter: ((r: IteratorResult<DocChange | StreamFailure>) => void) | null = null;
+  private sink: Sink<DocChange | StreamFailure> | null = null;
+  private wakeSink: (() => void) | null = null;
   private error: unknown = null;
   private done = false;
   /** The version of the last event queued for the consumer. */
@@ -60,6 +63,14 @@ export class ChangeStream implements AsyncIterableIterator<DocChange | StreamFai
   push(change: DocChange): void {
     if (this.done || this.error !== null) return;
     this.lastVersion = change.version;
+    let refused = false;
+    if (this.sink && this.buffer.length === 0) {
+      if (this.sink(change)) {
+        this.lastDelivered = change.version;
+        return;
+      }
+      refused = true;
+    }
     if (this.waiter) {
       const w = this.waiter;
       this.waiter = null;
@@ -79,12 +90,36 @@ export class ChangeStream implements AsyncIterableIterator<DocChange | StreamFai
     }
     this.buffer.push(change);
     this.bufferedBytes += size;
+    if (refused) this.detachSink();
+  }
+
+  [ATTACH_SINK](sink: Sink<DocChange | StreamFailure>, wake: () => void): void {
+    if (this.sink) throw new Error('a sink is attached already');
+    this.sink = sink;
+    this.wakeSink = wake;
+    while (this.buffer.length > 0 && this.sink === sink) {
+      const head = this.buffer[0]!;
+      if (!sink(head)) return this.detachSink();
+      if (this.buffer[0] !== head) continue; // (the sink ended the stream)
+      this.buffer.shift();
+      this.bufferedBytes = this.buffer.length === 0 ? 0 : this.bufferedBytes - sizeOf(head);
+      this.lastDelivered = head.version;
+    }
+    if (this.error !== null || this.done) this.detachSink();
+  }
+
+  private detachSink(): void {
+    const wake = this.wakeSink;
+    this.sink = null;
+    this.wakeSink = null;
+    wake?.();
   }
 
   /** Ends the stream with an error after the events already buffered. */
   fail(err: unknown): void {
     if (this.done || this.error !== null) return;
     this.error = err;
+    if (this.sink) this.detachSink();
     if (this.waiter) {
       const w = this.waiter;
       this.waiter = null;
@@ -136,6 +171,7 @@ export class ChangeStream implements AsyncIterableIterator<DocChange | StreamFai
     this.done = true;
     this.buffer.length = 0;
     this.bufferedBytes = 0;
+    if (this.sink) this.detachSink();
     if (this.waiter) {
       const w = this.waiter;
       this.waiter = null;

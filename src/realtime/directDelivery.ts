@@ -1,5 +1,6 @@
 import type { ExecutionResult } from 'graphql';
 import { WebSocket } from 'ws';
+import { ATTACH_SINK, isPushable } from '../pushable.js';
 import { sharedJson } from './sharedExecution.js';
 import type { WriteCoalescer } from './writeCoalescer.js';
 
@@ -27,11 +28,23 @@ function messageOf(result: ExecutionResult, id: string): Buffer | null {
  * (an error, a result of the subscriber's own) is handed back to graphql-ws, after the messages
  * before it. A socket with too much unwritten stops the pulling until it drains, so a reader
  * that stops reading leaves its events in its bounded stream, as before.
+ *
+ * When the results can be pushed (src/pushable.ts), events go to the socket in one synchronous
+ * call each, without a promise; whatever the sink refuses (an error, a full socket) and the end of
+ * the stream are taken through next() as above, and then pushing resumes.
  */
 export function deliverDirect(results: AsyncIterableIterator<ExecutionResult>, socket: WebSocket, id: string, coalescer: WriteCoalescer): AsyncIterableIterator<ExecutionResult> {
+  const take = (result: ExecutionResult): boolean => {
+    if (coalescer.full(socket)) return false;
+    const message = messageOf(result, id);
+    if (!message) return false;
+    if (socket.readyState === WebSocket.OPEN) socket.send(message, { binary: false });
+    return true;
+  };
   const direct: AsyncIterableIterator<ExecutionResult> = {
     async next() {
       for (;;) {
+        if (isPushable(results) && !coalescer.full(socket)) await new Promise<void>((wake) => results[ATTACH_SINK](take, wake));
         if (coalescer.full(socket)) await coalescer.drained(socket);
         const r = await results.next();
         if (r.done) return r;

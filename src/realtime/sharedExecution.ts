@@ -1,4 +1,5 @@
 import { Kind, createSourceEventStream, execute, visit, type ASTNode, type DocumentNode, type ExecutionArgs, type ExecutionResult } from 'graphql';
+import { ATTACH_SINK, isPushable, type Sink } from '../pushable.js';
 
 /** Results already computed for an event, by operation text and the variables its selection uses. */
 const results = new WeakMap<object, Map<string, unknown>>();
@@ -75,20 +76,20 @@ export async function subscribeShared(
   if (!(Symbol.asyncIterator in (source as object))) return source as ExecutionResult;
   const events = source as AsyncIterableIterator<unknown>;
   const key = keyOf(args);
-  const map = (event: unknown) => {
-    const run = () => {
-      const r = execute({ ...args, rootValue: event });
-      return r instanceof Promise ? r.then(normalize) : normalize(r as ExecutionResult);
-    };
-    if (!event || typeof event !== 'object') return run();
-    const share = () => {
-      const r = run();
-      return r instanceof Promise ? r.then(markShared) : markShared(r);
-    };
+  const run = (event: unknown): ExecutionResult | Promise<ExecutionResult> => {
+    const r = execute({ ...args, rootValue: event });
+    return r instanceof Promise ? r.then(normalize) : normalize(r as ExecutionResult);
+  };
+  const map = (event: unknown): ExecutionResult | Promise<ExecutionResult> => {
+    if (!event || typeof event !== 'object') return run(event);
     let perEvent = results.get(event);
     if (!perEvent) results.set(event, (perEvent = new Map()));
-    if (!perEvent.has(key)) perEvent.set(key, share());
-    return perEvent.get(key);
+    let shared = perEvent.get(key) as ExecutionResult | Promise<ExecutionResult> | undefined;
+    if (shared === undefined) {
+      const r = run(event);
+      perEvent.set(key, (shared = r instanceof Promise ? r.then(markShared) : markShared(r)));
+    }
+    return shared;
   };
   const iterator: AsyncIterableIterator<ExecutionResult> = {
     async next() {
@@ -109,5 +110,16 @@ export async function subscribeShared(
       return this;
     },
   };
+  // Pushed events are executed (or their shared result found) on the way; one whose execution is
+  // asynchronous is refused, and taken through next() instead.
+  if (isPushable(events)) {
+    Object.assign(iterator, {
+      [ATTACH_SINK]: (sink: Sink<ExecutionResult>, wake: () => void) =>
+        events[ATTACH_SINK]((event) => {
+          const v = map(event);
+          return !(v instanceof Promise) && sink(v);
+        }, wake),
+    });
+  }
   return iterator;
 }

@@ -22,6 +22,11 @@ export interface WriteCoalescerOptions {
 
 const DEFAULTS: WriteCoalescerOptions = { sliceMs: 1, dutyCycle: 0.5, highWaterBytes: 64 * 1024 };
 
+/** A ping frame in a socket's queue (keep-alive pings ride in the same writes as messages). */
+class Ping {
+  constructor(readonly args: unknown[]) {}
+}
+
 /** A socket's messages not yet handed to the kernel, in order. */
 class Outbox {
   readonly data: unknown[] = [];
@@ -36,6 +41,7 @@ class Outbox {
     readonly ws: WebSocket,
     readonly raw: Socket,
     readonly send: Send,
+    readonly ping: (...args: unknown[]) => void,
   ) {}
 }
 
@@ -51,7 +57,7 @@ class Outbox {
  * the load rises. A pass writes for at most `sliceMs` at a time before letting the event loop
  * serve requests and commits.
  *
- * Order is kept per socket (close frames included: a close first writes what is queued).
+ * Order is kept per socket (pings are queued like messages; a close first writes what is queued).
  */
 export class WriteCoalescer {
   private readonly options: WriteCoalescerOptions;
@@ -69,9 +75,9 @@ export class WriteCoalescer {
     this.options = { ...DEFAULTS, ...options };
   }
 
-  /** Routes `ws.send` (and the write before `ws.close`) through the coalescer. `raw` is the socket under `ws`. */
+  /** Routes `ws.send` and `ws.ping` (and the write before `ws.close`) through the coalescer. `raw` is the socket under `ws`. */
   attach(ws: WebSocket, raw: Socket): void {
-    const box = new Outbox(ws, raw, ws.send.bind(ws) as Send);
+    const box = new Outbox(ws, raw, ws.send.bind(ws) as Send, ws.ping.bind(ws) as (...args: unknown[]) => void);
     this.boxes.set(ws, box);
     raw.on('drain', () => this.wake(box));
     ws.once('close', () => this.wake(box));
@@ -79,6 +85,7 @@ export class WriteCoalescer {
       if (typeof options === 'function') this.push(box, data, undefined, options as Callback);
       else this.push(box, data, options, cb);
     }) as WebSocket['send'];
+    ws.ping = ((...args: unknown[]) => this.push(box, new Ping(args), undefined, undefined)) as WebSocket['ping'];
     const close = ws.close.bind(ws);
     ws.close = ((code?: number, reason?: string | Buffer) => {
       this.write(box);
@@ -114,7 +121,7 @@ export class WriteCoalescer {
   }
 
   private push(box: Outbox, data: unknown, options: object | undefined, cb: Callback | undefined): void {
-    const size = typeof data === 'string' ? data.length : ((data as { byteLength?: number }).byteLength ?? 0);
+    const size = typeof data === 'string' ? data.length : data instanceof Ping ? 0 : ((data as { byteLength?: number }).byteLength ?? 0);
     const early = cb !== undefined && box.ws.readyState === WebSocket.OPEN && box.ws.bufferedAmount + box.bytes + size < this.options.highWaterBytes;
     box.data.push(data);
     box.options.push(options);
@@ -184,7 +191,11 @@ export class WriteCoalescer {
     const { data, options, callbacks } = box;
     const open = box.ws.readyState === WebSocket.OPEN;
     if (open && count > 1) box.raw.cork();
-    for (let i = 0; i < count; i++) box.send(data[i], options[i], callbacks[i]);
+    for (let i = 0; i < count; i++) {
+      const d = data[i];
+      if (d instanceof Ping) box.ping(...d.args);
+      else box.send(d, options[i], callbacks[i]);
+    }
     if (open && count > 1) box.raw.uncork();
     data.length = 0;
     options.length = 0;
