@@ -55,13 +55,17 @@ export async function throughput(): Promise<void> {
     await drive(server.url, token, writers, 2); // warm-up
     const base = await drive(baseline.url, token, writers.map((w) => ({ ...w })), SECONDS);
     const yoga = await drive(yogaOnly.url, token, writers.map((w) => ({ ...w })), SECONDS);
+    const cpu0 = server.cpuMs();
     const real = await drive(server.url, token, writers, SECONDS);
+    const cpu1 = server.cpuMs();
+    const perEdit = (k: 'all' | 'main') => ((cpu1[k] - cpu0[k]) * 1000) / real.count;
     // Every acknowledged edit is in the database.
     const rows = await post(server.url, JSON.stringify({ query: 'query($d: ID!) { document(id: $d) { length } }', variables: { d: writers[0]!.documentId } }), token);
     console.log(`    baseline (bare node:http, same client and bodies): ${fmt(base.rate, 0)} req/s, p50 ${fmt(base.p50)} ms, p99 ${fmt(base.p99)} ms`);
     console.log(`    reference (GraphQL Yoga alone, no-op resolver):    ${fmt(yoga.rate, 0)} req/s, p50 ${fmt(yoga.p50)} ms, p99 ${fmt(yoga.p99)} ms (${fmt(yoga.rate / base.rate)}x baseline)`);
     console.log(`    cowrite editDocument (durable):                    ${fmt(real.rate, 0)} edits/s, p50 ${fmt(real.p50)} ms, p99 ${fmt(real.p99)} ms, errors ${real.errors}`);
     console.log(`    ratio cowrite/baseline: ${fmt(real.rate / base.rate)}x (target >= 0.4x); cowrite/Yoga-alone: ${fmt(real.rate / yoga.rate)}x; p99 ${fmt(real.p99)} ms (target < 25 ms)`);
+    console.log(`    server CPU per acknowledged edit: ${fmt(perEdit('all'), 0)} us (main thread ${fmt(perEdit('main'), 0)} us; steadier than rates on a shared machine)`);
     console.log(`    check: document 0 length ${rows.json.data.document.length} = its writer's acknowledged edits ${writers[0]!.seq}`);
   } finally {
     await baseline.stop();

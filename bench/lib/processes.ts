@@ -11,8 +11,13 @@ export interface Proc {
   url: string;
   /** Resident set size of the process, in MiB. */
   rssMiB(): number;
+  /** CPU time the process has used (user + system, all threads), and its main thread's, in ms. */
+  cpuMs(): { all: number; main: number };
   stop(): Promise<void>;
 }
+
+/** Linux's USER_HZ: /proc reports CPU times in these. */
+const CLOCK_TICKS = 100;
 
 const BENCH_LIMITS = {
   RATE_EDITS_PER_USER: '1000000000',
@@ -51,6 +56,13 @@ function wrap(child: ChildProcess, port: number, url: string): Proc {
     rssMiB: () => {
       const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'));
       return m ? Number(m[1]) / 1024 : NaN;
+    },
+    cpuMs: () => {
+      const ticks = (file: string) => {
+        const fields = readFileSync(file, 'utf8').replace(/^.*\) /s, '').split(' ');
+        return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS;
+      };
+      return { all: ticks(`/proc/${child.pid}/stat`), main: ticks(`/proc/${child.pid}/task/${child.pid}/stat`) };
     },
     stop: () =>
       new Promise<void>((resolve) => {

@@ -38,7 +38,7 @@ export function deliverDirect(results: AsyncIterableIterator<ExecutionResult>, s
     if (coalescer.full(socket)) return false;
     const message = messageOf(result, id);
     if (!message) return false;
-    if (socket.readyState === WebSocket.OPEN) socket.send(message, { binary: false });
+    if (socket.readyState === WebSocket.OPEN) coalescer.sendText(socket, message);
     return true;
   };
   const direct: AsyncIterableIterator<ExecutionResult> = {
@@ -50,7 +50,7 @@ export function deliverDirect(results: AsyncIterableIterator<ExecutionResult>, s
         if (r.done) return r;
         const message = messageOf(r.value, id);
         if (!message) return r;
-        if (socket.readyState === WebSocket.OPEN) socket.send(message, { binary: false });
+        if (socket.readyState === WebSocket.OPEN) coalescer.sendText(socket, message);
       }
     },
     return: () => results.return?.() ?? Promise.resolve({ value: undefined, done: true }),

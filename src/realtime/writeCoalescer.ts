@@ -27,6 +27,35 @@ class Ping {
   constructor(readonly args: unknown[]) {}
 }
 
+/** A text message whose frame was built once, for every socket it goes to. */
+class Frame {
+  constructor(readonly bytes: Buffer) {}
+}
+
+/** Frames already built, by payload. */
+const frames = new WeakMap<Buffer, Frame>();
+
+/** The unmasked, uncompressed, final text frame of `payload` (RFC 6455 5.2): what `ws` sends from a server without extensions. */
+function textFrame(payload: Buffer): Frame {
+  let frame = frames.get(payload);
+  if (frame) return frame;
+  const n = payload.length;
+  const head = n < 126 ? 2 : n < 65536 ? 4 : 10;
+  const bytes = Buffer.allocUnsafe(head + n);
+  bytes[0] = 0x81;
+  if (n < 126) bytes[1] = n;
+  else if (n < 65536) {
+    bytes[1] = 126;
+    bytes.writeUInt16BE(n, 2);
+  } else {
+    bytes[1] = 127;
+    bytes.writeBigUInt64BE(BigInt(n), 2);
+  }
+  payload.copy(bytes, head);
+  frames.set(payload, (frame = new Frame(bytes)));
+  return frame;
+}
+
 /** A socket's messages not yet handed to the kernel, in order. */
 class Outbox {
   readonly data: unknown[] = [];
@@ -93,6 +122,17 @@ export class WriteCoalescer {
     }) as WebSocket['close'];
   }
 
+  /**
+   * Queues a text message given as UTF-8 bytes, framed once however many sockets it goes to (the
+   * same Buffer, the same frame) and written straight to the socket: a broadcast's per-socket cost
+   * is then the write alone. Sockets with extensions (compression) take it through `ws.send`.
+   */
+  sendText(ws: WebSocket, payload: Buffer): void {
+    const box = this.boxes.get(ws);
+    if (!box || ws.extensions !== '') ws.send(payload, { binary: false });
+    else this.push(box, textFrame(payload), undefined, undefined);
+  }
+
   /** Bytes the socket has taken and not yet handed to the kernel (queued here or buffered by Node). */
   backlog(ws: WebSocket): number {
     return ws.bufferedAmount + (this.boxes.get(ws)?.bytes ?? 0);
@@ -121,7 +161,7 @@ export class WriteCoalescer {
   }
 
   private push(box: Outbox, data: unknown, options: object | undefined, cb: Callback | undefined): void {
-    const size = typeof data === 'string' ? data.length : data instanceof Ping ? 0 : ((data as { byteLength?: number }).byteLength ?? 0);
+    const size = typeof data === 'string' ? data.length : data instanceof Frame ? data.bytes.length : data instanceof Ping ? 0 : ((data as { byteLength?: number }).byteLength ?? 0);
     const early = cb !== undefined && box.ws.readyState === WebSocket.OPEN && box.ws.bufferedAmount + box.bytes + size < this.options.highWaterBytes;
     box.data.push(data);
     box.options.push(options);
@@ -193,7 +233,9 @@ export class WriteCoalescer {
     if (open && count > 1) box.raw.cork();
     for (let i = 0; i < count; i++) {
       const d = data[i];
-      if (d instanceof Ping) box.ping(...d.args);
+      if (d instanceof Frame) {
+        if (open) box.raw.write(d.bytes);
+      } else if (d instanceof Ping) box.ping(...d.args);
       else box.send(d, options[i], callbacks[i]);
     }
     if (open && count > 1) box.raw.uncork();

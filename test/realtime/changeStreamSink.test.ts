@@ -3,7 +3,7 @@ import { ChangeStream, isStreamFailure, type DocChange, type StreamFailure } fro
 import { AppError, ErrorCode } from '../../src/errors.js';
 import { ATTACH_SINK } from '../../src/pushable.js';
 
-const change = (seq: number): DocChange => ({ documentId: 'd', version: [['a', seq]], ops: [{ pos: seq, text: 'x' }], patch: '', agents: ['a'] });
+const change = (seq: number): DocChange => ({ documentId: 'd', version: [['a', seq]], ops: [{ kind: 'insert', pos: seq, text: 'x' }], patch: '', agents: ['a'] });
 const seqOf = (c: DocChange | StreamFailure) => (isStreamFailure(c) ? 'failure' : c.version[0]![1]);
 
 describe('a change stream with a sink attached (the push path of documentChanges)', () => {

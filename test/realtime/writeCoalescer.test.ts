@@ -52,6 +52,21 @@ describe('coalesced WebSocket writes', () => {
     expect(acked).toEqual([...Array(2000).keys()]);
   });
 
+  it('frames a text message once for many sockets, at every length a frame header takes, in order with plain sends', async () => {
+    const coalescer = new WriteCoalescer();
+    const a = await pair(coalescer);
+    const b = await pair(coalescer);
+    const payloads = [10, 125, 126, 300, 65_535, 65_536, 200_000].map((n) => Buffer.from('é'.repeat(Math.floor(n / 2)) + 'x'.repeat(n % 2)));
+    for (const p of payloads) {
+      for (const { server } of [a, b]) coalescer.sendText(server, p);
+      a.server.send('plain');
+    }
+    const expected = payloads.map((p) => p.toString('utf8'));
+    await until(() => a.received.length === expected.length * 2 && b.received.length === expected.length);
+    expect(b.received).toEqual(expected);
+    expect(a.received).toEqual(expected.flatMap((m) => [m, 'plain']));
+  });
+
   it('writes what is queued before a close frame', async () => {
     const { server, received, closed } = await pair();
     for (let i = 0; i < 100; i++) server.send(`m${i}`);
