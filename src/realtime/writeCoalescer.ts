@@ -20,7 +20,7 @@ export interface WriteCoalescerOptions {
   highWaterBytes: number;
 }
 
-const DEFAULTS: WriteCoalescerOptions = { sliceMs: 1, dutyCycle: 0.5, highWaterBytes: 64 * 1024 };
+const DEFAULTS: WriteCoalescerOptions = { sliceMs: 2, dutyCycle: 0.5, highWaterBytes: 64 * 1024 };
 
 /** A ping frame in a socket's queue (keep-alive pings ride in the same writes as messages). */
 class Ping {

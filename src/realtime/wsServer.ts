@@ -118,6 +118,7 @@ export function startWsServer({ server, yoga, log, maxPayload, allowedOrigins, k
     },
     async stop(code = CloseCode.InternalServerError, reason = 'server stopping') {
       for (const socket of wss.clients) socket.close(code, reason);
+      coalescer.flush();
       await disposable.dispose();
       await new Promise<void>((resolve) => wss.close(() => resolve()));
     },
