@@ -71,6 +71,8 @@ class Outbox {
     readonly raw: Socket,
     readonly send: Send,
     readonly ping: (...args: unknown[]) => void,
+    /** No extension (compression) was negotiated: frames built here are what `ws` would send. */
+    readonly plain: boolean,
   ) {}
 }
 
@@ -106,7 +108,7 @@ export class WriteCoalescer {
 
   /** Routes `ws.send` and `ws.ping` (and the write before `ws.close`) through the coalescer. `raw` is the socket under `ws`. */
   attach(ws: WebSocket, raw: Socket): void {
-    const box = new Outbox(ws, raw, ws.send.bind(ws) as Send, ws.ping.bind(ws) as (...args: unknown[]) => void);
+    const box = new Outbox(ws, raw, ws.send.bind(ws) as Send, ws.ping.bind(ws) as (...args: unknown[]) => void, ws.extensions === '');
     this.boxes.set(ws, box);
     raw.on('drain', () => this.wake(box));
     ws.once('close', () => this.wake(box));
@@ -129,7 +131,7 @@ export class WriteCoalescer {
    */
   sendText(ws: WebSocket, payload: Buffer): void {
     const box = this.boxes.get(ws);
-    if (!box || ws.extensions !== '') ws.send(payload, { binary: false });
+    if (!box || !box.plain) ws.send(payload, { binary: false });
     else this.push(box, textFrame(payload), undefined, undefined);
   }
 
