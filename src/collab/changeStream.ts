@@ -31,6 +31,18 @@ function sizeOf(change: DocChange): number {
 }
 
 /**
+ * Hands an event to a sink. One that throws has refused it: the event stays for next(), where the
+ * failure is this subscriber's alone, not that of the others the same push goes on to.
+ */
+function offer(sink: Sink<DocChange | StreamFailure>, change: DocChange): boolean {
+  try {
+    return sink(change);
+  } catch {
+    return false;
+  }
+}
+
+/**
  * A subscriber's ordered, bounded event queue, consumed as an async iterator. A consumer that falls
  * too far behind gets an UNAVAILABLE error naming the last version it received, so it can resume.
  */
@@ -65,7 +77,7 @@ export class ChangeStream implements Pushable<DocChange | StreamFailure> {
     this.lastVersion = change.version;
     let refused = false;
     if (this.sink && this.buffer.length === 0) {
-      if (this.sink(change)) {
+      if (offer(this.sink, change)) {
         this.lastDelivered = change.version;
         return;
       }
@@ -99,7 +111,7 @@ export class ChangeStream implements Pushable<DocChange | StreamFailure> {
     this.wakeSink = wake;
     while (this.buffer.length > 0 && this.sink === sink) {
       const head = this.buffer[0]!;
-      if (!sink(head)) return this.detachSink();
+      if (!offer(sink, head)) return this.detachSink();
       if (this.buffer[0] !== head) continue; // (the sink ended the stream)
       this.buffer.shift();
       this.bufferedBytes = this.buffer.length === 0 ? 0 : this.bufferedBytes - sizeOf(head);

@@ -233,14 +233,21 @@ export class WriteCoalescer {
     const { data, options, callbacks } = box;
     const open = box.ws.readyState === WebSocket.OPEN;
     if (open && count > 1) box.raw.cork();
-    for (let i = 0; i < count; i++) {
-      const d = data[i];
-      if (d instanceof Frame) {
-        if (open) box.raw.write(d.bytes);
-      } else if (d instanceof Ping) box.ping(...d.args);
-      else box.send(d, options[i], callbacks[i]);
+    try {
+      for (let i = 0; i < count; i++) {
+        const d = data[i];
+        if (d instanceof Frame) {
+          if (open) box.raw.write(d.bytes);
+        } else if (d instanceof Ping) box.ping(...d.args);
+        else box.send(d, options[i], callbacks[i]);
+      }
+    } catch {
+      // A socket that cannot take a write is broken: it is dropped (its client reconnects and
+      // resumes), and the pass goes on to the others.
+      box.ws.terminate();
+    } finally {
+      if (open && count > 1) box.raw.uncork();
     }
-    if (open && count > 1) box.raw.uncork();
     data.length = 0;
     options.length = 0;
     callbacks.length = 0;

@@ -57,6 +57,21 @@ describe('a change stream with a sink attached (the push path of documentChanges
     expect((await ending.next()).done).toBe(true);
   });
 
+  it('takes a sink that throws as a refusal: the event waits for next(), and other streams fed by the same push still get it', async () => {
+    const broken = new ChangeStream('u', null);
+    const healthy = new ChangeStream('v', null);
+    let woken = 0;
+    broken[ATTACH_SINK](() => {
+      throw new Error('sink failed');
+    }, () => woken++);
+    const taken: unknown[] = [];
+    healthy[ATTACH_SINK]((c) => (taken.push(seqOf(c)), true), () => undefined);
+    for (const s of [broken, healthy]) s.push(change(0));
+    expect(taken).toEqual([0]);
+    expect(woken).toBe(1);
+    expect(seqOf((await broken.next()).value!)).toBe(0);
+  });
+
   it('still bounds what a consumer leaves waiting after refusing', async () => {
     const stream = new ChangeStream('u', null, false, { events: 3, bytes: 1 << 20 });
     stream[ATTACH_SINK]((c) => seqOf(c) === 0, () => undefined);
