@@ -1,5 +1,6 @@
 import { post, gqlOk } from './lib/http.js';
-import { benchDatabase, spawnCowrite, spawnScript } from './lib/processes.js';
+import os from 'node:os';
+import { benchDatabase, cpuSplit, spawnCowrite, spawnScript } from './lib/processes.js';
 import { fmt, header, percentile } from './lib/stats.js';
 
 const WRITERS = 16;
@@ -53,10 +54,14 @@ export async function throughput(): Promise<void> {
       writers.push({ documentId: id, agent: j.agent, seq: 0, parents: j.version });
     }
     await drive(server.url, token, writers, 2); // warm-up
+    const baseSplit = cpuSplit(baseline);
     const base = await drive(baseline.url, token, writers.map((w) => ({ ...w })), SECONDS);
+    const baseCpu = baseSplit();
     const yoga = await drive(yogaOnly.url, token, writers.map((w) => ({ ...w })), SECONDS);
     const cpu0 = server.cpuMs();
+    const realSplit = cpuSplit(server);
     const real = await drive(server.url, token, writers, SECONDS);
+    const realCpu = realSplit();
     const cpu1 = server.cpuMs();
     const perEdit = (k: 'all' | 'main') => ((cpu1[k] - cpu0[k]) * 1000) / real.count;
     // Every acknowledged edit is in the database.
@@ -66,6 +71,10 @@ export async function throughput(): Promise<void> {
     console.log(`    cowrite editDocument (durable):                    ${fmt(real.rate, 0)} edits/s, p50 ${fmt(real.p50)} ms, p99 ${fmt(real.p99)} ms, errors ${real.errors}`);
     console.log(`    ratio cowrite/baseline: ${fmt(real.rate / base.rate)}x (target >= 0.4x); cowrite/Yoga-alone: ${fmt(real.rate / yoga.rate)}x; p99 ${fmt(real.p99)} ms (target < 25 ms)`);
     console.log(`    server CPU per acknowledged edit: ${fmt(perEdit('all'), 0)} us (main thread ${fmt(perEdit('main'), 0)} us; steadier than rates on a shared machine)`);
+    const us = (ms: number, n: number) => fmt((ms * 1000) / n, 0);
+    const cores = os.cpus().length;
+    console.log(`    CPU per request, by process (us): cowrite ${us(realCpu.server, real.count)} + PostgreSQL ${us(realCpu.postgres, real.count)} + client ${us(realCpu.client, real.count)}; baseline ${us(baseCpu.server, base.count)} + PostgreSQL ${us(baseCpu.postgres, base.count)} + client ${us(baseCpu.client, base.count)}`);
+    console.log(`    (all three share ${cores} cores: at 0.4x the baseline's rate they would have ${fmt((cores * 1e6) / (0.4 * base.rate), 0)} us of CPU per edit between them)`);
     console.log(`    check: document 0 length ${rows.json.data.document.length} = its writer's acknowledged edits ${writers[0]!.seq}`);
   } finally {
     await baseline.stop();

@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { freePort } from '../../test/helpers/net.js';
 
 /** Benchmarks take their PostgreSQL database (a fresh one on DATABASE_URL's server) the way the tests do. */
@@ -18,6 +18,45 @@ export interface Proc {
 
 /** Linux's USER_HZ: /proc reports CPU times in these. */
 const CLOCK_TICKS = 100;
+
+/** User + system CPU time, in ms, from a /proc/.../stat line. */
+function cpuMsOf(stat: string): number {
+  const fields = stat.replace(/^.*\) /s, '').split(' ');
+  return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS;
+}
+
+/** CPU time, in ms, used so far by each PostgreSQL process on this machine (backends, WAL writer...), by pid. */
+function postgresCpuMs(): Map<string, number> {
+  const used = new Map<string, number>();
+  for (const pid of readdirSync('/proc')) {
+    if (!/^\d+$/.test(pid)) continue;
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      if (stat.includes(' (postgres) ')) used.set(pid, cpuMsOf(stat));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return used;
+}
+
+/**
+ * Starts counting the CPU that a server process, PostgreSQL and this process (the load generator)
+ * use; the function returned stops and gives each, in ms. On a machine whose cores all three share,
+ * this says where an operation's cost goes, which rates alone do not.
+ */
+export function cpuSplit(server: Proc): () => { server: number; postgres: number; client: number } {
+  const s0 = server.cpuMs().all;
+  const p0 = postgresCpuMs();
+  const c0 = process.cpuUsage();
+  return () => {
+    const c = process.cpuUsage(c0);
+    // (A backend that ended meanwhile is not counted: what it used is gone with it.)
+    let postgres = 0;
+    for (const [pid, ms] of postgresCpuMs()) postgres += ms - (p0.get(pid) ?? 0);
+    return { server: server.cpuMs().all - s0, postgres, client: (c.user + c.system) / 1000 };
+  };
+}
 
 const BENCH_LIMITS = {
   RATE_EDITS_PER_USER: '1000000000',
@@ -57,13 +96,7 @@ function wrap(child: ChildProcess, port: number, url: string): Proc {
       const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'));
       return m ? Number(m[1]) / 1024 : NaN;
     },
-    cpuMs: () => {
-      const ticks = (file: string) => {
-        const fields = readFileSync(file, 'utf8').replace(/^.*\) /s, '').split(' ');
-        return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS;
-      };
-      return { all: ticks(`/proc/${child.pid}/stat`), main: ticks(`/proc/${child.pid}/task/${child.pid}/stat`) };
-    },
+    cpuMs: () => ({ all: cpuMsOf(readFileSync(`/proc/${child.pid}/stat`, 'utf8')), main: cpuMsOf(readFileSync(`/proc/${child.pid}/task/${child.pid}/stat`, 'utf8')) }),
     stop: () =>
       new Promise<void>((resolve) => {
         if (child.exitCode !== null) return resolve();
