@@ -21,3 +21,8 @@ export interface Pushable<T> extends AsyncIterableIterator<T> {
 }
 
 export const isPushable = <T>(it: AsyncIterator<T>): it is Pushable<T> => ATTACH_SINK in it;
+
+/** `it` with a push path (`attach`) added: for an iterator that wraps a pushable source. */
+export function withPush<T>(it: AsyncIterableIterator<T>, attach: (sink: Sink<T>, wake: () => void) => void): Pushable<T> {
+  return Object.assign(it, { [ATTACH_SINK]: attach });
+}

@@ -1,6 +1,6 @@
 import type { StreamFailure } from '../collab/changeStream.js';
 import type { RequestContext } from '../context.js';
-import { ATTACH_SINK, isPushable, type Sink } from '../pushable.js';
+import { ATTACH_SINK, isPushable, withPush, type Sink } from '../pushable.js';
 import { accessOf, requireViewer } from './access.js';
 
 /**
@@ -51,11 +51,9 @@ export async function guardSubscription<T extends object>(ctx: RequestContext, d
   };
   // Pushed events pass as they are: an end closes the source, which wakes the consumer to take it.
   if (isPushable(source)) {
-    Object.assign(guarded, {
-      [ATTACH_SINK]: (sink: Sink<T | StreamFailure>, wake: () => void) => {
-        if (finished || ended) wake();
-        else source[ATTACH_SINK](sink, wake);
-      },
+    return withPush(guarded, (sink: Sink<T | StreamFailure>, wake) => {
+      if (finished || ended) wake();
+      else source[ATTACH_SINK](sink, wake);
     });
   }
   return guarded;

@@ -1,5 +1,5 @@
 import { Kind, createSourceEventStream, execute, visit, type ASTNode, type DocumentNode, type ExecutionArgs, type ExecutionResult } from 'graphql';
-import { ATTACH_SINK, isPushable, type Sink } from '../pushable.js';
+import { ATTACH_SINK, isPushable, withPush } from '../pushable.js';
 
 /** Results already computed for an event, by operation text and the variables its selection uses. */
 const results = new WeakMap<object, Map<string, unknown>>();
@@ -113,13 +113,12 @@ export async function subscribeShared(
   // Pushed events are executed (or their shared result found) on the way; one whose execution is
   // asynchronous is refused, and taken through next() instead.
   if (isPushable(events)) {
-    Object.assign(iterator, {
-      [ATTACH_SINK]: (sink: Sink<ExecutionResult>, wake: () => void) =>
-        events[ATTACH_SINK]((event) => {
-          const v = map(event);
-          return !(v instanceof Promise) && sink(v);
-        }, wake),
-    });
+    return withPush(iterator, (sink, wake) =>
+      events[ATTACH_SINK]((event) => {
+        const v = map(event);
+        return !(v instanceof Promise) && sink(v);
+      }, wake),
+    );
   }
   return iterator;
 }
