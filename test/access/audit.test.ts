@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { codeOf, edit, gql, join, newDocument, newUser, ok } from '../helpers/client.js';
+import { codeOf, edit, gql, join, newDocument, newUser, ok, share } from '../helpers/client.js';
 import { useServer } from '../helpers/fixture.js';
 
 const s = useServer({ runWorker: true, collab: { autoVersionQuietMs: 200, autoVersionMaxOps: 1000 } });
@@ -12,7 +12,7 @@ describe('audit log', () => {
     const editor = await newUser(s.url, 'editor');
     const doc = await newDocument(s.url, owner.token, 'hi');
     await ok(s.url, 'mutation($i: UpdateDocumentInput!) { updateDocument(input: $i) { title } }', { i: { documentId: doc.id, title: 'Plans' } }, owner.token);
-    await ok(s.url, 'mutation($d: ID!, $e: String!) { shareDocument(documentId: $d, email: $e, role: EDITOR) { role } }', { d: doc.id, e: editor.email }, owner.token);
+    await share(s.url, owner.token, doc.id, editor.email);
     const mine = await join(s.url, editor.token, doc.id);
     let parents: unknown = mine.version;
     for (let i = 0; i < 20; i++) {

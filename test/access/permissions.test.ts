@@ -2,7 +2,7 @@ import { OpLog } from 'diamond-types-node';
 import { describe, expect, it } from 'vitest';
 import { REDIS_URL } from '../helpers/env.js';
 import { useServer } from '../helpers/fixture.js';
-import { codeOf, gql, newApiKey, newDocument, newUser, ok, wsClient, type GqlResponse } from '../helpers/client.js';
+import { codeOf, gql, newApiKey, newDocument, newUser, ok, share, type GqlResponse, wsClient } from '../helpers/client.js';
 
 /**
  * Every caller against every operation that touches a document, asserting the exact outcome:
@@ -184,7 +184,7 @@ let editorId = '';
 async function newCase(): Promise<Case> {
   const doc = await newDocument(s.url, tokens.owner!, 'hello');
   for (const [who, role] of [['viewer', 'VIEWER'], ['editor', 'EDITOR']] as const) {
-    await ok(s.url, 'mutation($d: ID!, $e: String!, $r: ShareRole!) { shareDocument(documentId: $d, email: $e, role: $r) { role } }', { d: doc.id, e: emails[who], r: role }, tokens.owner);
+    await share(s.url, tokens.owner!, doc.id, emails[who], role);
   }
   const editorJoin = await ok(s.url, 'mutation($d: ID!) { joinDocument(documentId: $d) { agent } }', { d: doc.id }, tokens.editor);
   const v = await ok(s.url, 'mutation($d: ID!) { createVersion(documentId: $d, name: "v1") { id } }', { d: doc.id }, tokens.owner);

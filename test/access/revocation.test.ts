@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { useTwoInstances } from '../helpers/fixture.js';
 import type { TestServer } from '../helpers/server.js';
-import { codeOf, edit, gql, join, newApiKey, newDocument, newUser, ok, subscribeChanges, subscribePresence, wsClient } from '../helpers/client.js';
+import { codeOf, edit, gql, join, newApiKey, newDocument, newUser, ok, share, subscribeChanges, subscribePresence, wsClient } from '../helpers/client.js';
 
 /**
  * Losing access ends a user's open subscriptions on the document within a second, on whichever
@@ -15,14 +15,13 @@ beforeAll(() => {
   ({ a, b } = instances);
 });
 
-const SHARE = 'mutation($d: ID!, $e: String!, $r: ShareRole!) { shareDocument(documentId: $d, email: $e, role: $r) { role } }';
 
 /** An owner's document shared with an editor who has joined it. */
 async function sharedDocument(role: 'EDITOR' | 'VIEWER' = 'EDITOR') {
   const owner = await newUser(a.url, 'owner');
   const editor = await newUser(a.url, 'editor');
   const doc = await newDocument(a.url, owner.token, 'hello');
-  await ok(a.url, SHARE, { d: doc.id, e: editor.email, r: role }, owner.token);
+  await share(a.url, owner.token, doc.id, editor.email, role);
   return { owner, editor, doc };
 }
 

@@ -42,6 +42,11 @@ export async function newApiKey(url: string, token: string, scopes: string[] = [
   return { secret: d.createApiKey.secret, id: d.createApiKey.apiKey.id };
 }
 
+/** Gives the user with `email` a role on a document (the owner's `token`). */
+export async function share(url: string, token: string, documentId: string, email: string, role: 'OWNER' | 'EDITOR' | 'VIEWER' = 'EDITOR'): Promise<void> {
+  await ok(url, 'mutation($d: ID!, $e: String!, $r: ShareRole!) { shareDocument(documentId: $d, email: $e, role: $r) { role } }', { d: documentId, e: email, r: role }, token);
+}
+
 /** Creates a document and joins it: its id, an agent and the version to edit from. */
 export async function newDocument(url: string, token: string, content = '', title = 'doc'): Promise<{ id: string; agent: string; version: [string, number][] }> {
   const c = await ok(url, 'mutation($i: CreateDocumentInput!) { createDocument(input: $i) { document { id } } }', { i: { title, content } }, token);

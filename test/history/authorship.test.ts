@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { content, edit, gql, join, newDocument, newUser, ok, type WireOp } from '../helpers/client.js';
+import { content, edit, gql, join, newDocument, newUser, ok, share, type WireOp } from '../helpers/client.js';
 import { useServer } from '../helpers/fixture.js';
 
 const s = useServer();
@@ -20,7 +20,7 @@ describe('authorship (blame)', () => {
     const owner = await newUser(s.url, 'ada');
     const doc = await newDocument(s.url, owner.token, '');
     const others = [await newUser(s.url, 'bo'), await newUser(s.url, 'cy')];
-    for (const u of others) await ok(s.url, 'mutation($d: ID!, $e: String!) { shareDocument(documentId: $d, email: $e, role: EDITOR) { role } }', { d: doc.id, e: u.email }, owner.token);
+    for (const u of others) await share(s.url, owner.token, doc.id, u.email);
     // Each user types only their own characters, so the text itself says who wrote each one.
     const alphabets = [['a', 'A', '🍎'], ['b', 'B', '🍌'], ['c', 'C', '🥥']];
     const users = [
@@ -88,7 +88,7 @@ describe('authorship (blame)', () => {
     const owner = await newUser(s.url);
     const viewer = await newUser(s.url);
     const doc = await newDocument(s.url, owner.token, 'hello');
-    await ok(s.url, 'mutation($d: ID!, $e: String!) { shareDocument(documentId: $d, email: $e, role: VIEWER) { role } }', { d: doc.id, e: viewer.email }, owner.token);
+    await share(s.url, owner.token, doc.id, viewer.email, 'VIEWER');
     const spans = (await ok(s.url, BLAME, { d: doc.id }, viewer.token)).document.authorship;
     expect(spans).toEqual([expect.objectContaining({ start: 0, length: 5, text: 'hello', userId: owner.id })]);
     const bad = await gql(s.url, BLAME, { d: doc.id, v: [['nobody', 3]] }, owner.token);

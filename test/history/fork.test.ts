@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { codeOf, content, edit, gql, join, newDocument, newUser, ok } from '../helpers/client.js';
+import { codeOf, content, edit, gql, join, newDocument, newUser, ok, share } from '../helpers/client.js';
 import { useServer } from '../helpers/fixture.js';
 
 const s = useServer();
@@ -12,7 +12,7 @@ describe('forkDocument keeping history', () => {
     const ada = await newUser(s.url, 'ada');
     const bo = await newUser(s.url, 'bo');
     const src = await newDocument(s.url, ada.token, 'aaa');
-    await ok(s.url, 'mutation($d: ID!, $e: String!) { shareDocument(documentId: $d, email: $e, role: EDITOR) { role } }', { d: src.id, e: bo.email }, ada.token);
+    await share(s.url, ada.token, src.id, bo.email);
     const boAgent = (await join(s.url, bo.token, src.id)).agent;
     const v0 = (await content(s.url, ada.token, src.id)).version;
     // Concurrent edits from the same version, then more on top.

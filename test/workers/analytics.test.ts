@@ -1,7 +1,7 @@
 import { quickAddJob, runOnce } from 'graphile-worker';
 import { describe, expect, it } from 'vitest';
 import { taskList } from '../../workers/index.js';
-import { edit, join, newDocument, newUser, ok } from '../helpers/client.js';
+import { edit, join, newDocument, newUser, ok, share } from '../helpers/client.js';
 import { useServer } from '../helpers/fixture.js';
 
 const s = useServer();
@@ -18,7 +18,7 @@ describe('analytics__rollup', () => {
     const ada = await newUser(s.url, 'ada');
     const bo = await newUser(s.url, 'bo');
     const doc = await newDocument(s.url, ada.token, 'abc'); // one row by ada: 3 inserted
-    await ok(s.url, 'mutation($d: ID!, $e: String!) { shareDocument(documentId: $d, email: $e, role: EDITOR) { role } }', { d: doc.id, e: bo.email }, ada.token);
+    await share(s.url, ada.token, doc.id, bo.email);
     const mine = await join(s.url, bo.token, doc.id);
     let v: unknown = mine.version;
     for (let i = 0; i < 4; i++) {

@@ -1,7 +1,7 @@
 import { quickAddJob, runOnce } from 'graphile-worker';
 import { describe, expect, it } from 'vitest';
 import { taskList } from '../../workers/index.js';
-import { content, edit, join, newDocument, newUser, ok, replay, subscribeChanges, wsClient } from '../helpers/client.js';
+import { content, edit, join, newDocument, newUser, ok, replay, share, subscribeChanges, wsClient } from '../helpers/client.js';
 import { useServer } from '../helpers/fixture.js';
 import { startServer } from '../helpers/server.js';
 
@@ -21,7 +21,7 @@ describe('document__compact', () => {
     const ada = await newUser(env.url, 'ada');
     const bo = await newUser(env.url, 'bo');
     const doc = await newDocument(env.url, ada.token, 'start');
-    await ok(env.url, 'mutation($d: ID!, $e: String!) { shareDocument(documentId: $d, email: $e, role: EDITOR) { role } }', { d: doc.id, e: bo.email }, ada.token);
+    await share(env.url, ada.token, doc.id, bo.email);
     const boAgent = (await join(env.url, bo.token, doc.id)).agent;
     const writers = [
       { token: ada.token, agent: doc.agent, seq: 0 },
