@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import WebSocket from 'ws';
 import { post } from './lib/http.js';
-import { benchDatabase, spawnCowrite, spawnScript } from './lib/processes.js';
+import { benchDatabase, cpuSplit, spawnCowrite, spawnScript } from './lib/processes.js';
 import { EDIT, createDoc, joinDoc, signUp } from './lib/setup.js';
 import { fmt, header, percentile } from './lib/stats.js';
 
@@ -74,7 +74,7 @@ export async function fanout(): Promise<void> {
     const acks: number[] = [];
     let parents = writer.version;
     let edits = 0;
-    const cpu0 = server.cpuMs();
+    const split = cpuSplit(server);
     await pace(SECONDS, async (k, measured) => {
       edits++;
       const t = now();
@@ -85,7 +85,7 @@ export async function fanout(): Promise<void> {
       if (measured) acks.push(now() - t);
     });
     await new Promise((r) => setTimeout(r, 2000));
-    const cpu1 = server.cpuMs();
+    const cpu = split();
     const got1 = await subs.report();
     const real = latencies(sent1, got1);
     const first = latencies(sent1, got1, 2);
@@ -108,7 +108,7 @@ export async function fanout(): Promise<void> {
     console.log(`    baseline (bare ws relay, same bytes):      edit-to-last-subscriber p50 ${p(base, 50)} ms, p99 ${p(base, 99)} ms (${base.length}/${sent2.size} messages reached all)`);
     console.log(`    cowrite (editDocument -> documentChanges): p50 ${p(real, 50)} ms, p99 ${p(real, 99)} ms (${real.length}/${sent1.size} edits reached all ${SUBSCRIBERS}; ${fmt(sent1.size / SECONDS, 0)} edits/s)`);
     console.log(`      of which: acknowledgement p50 ${p(acks, 50)} ms, p99 ${p(acks, 99)} ms; edit-to-first-subscriber p50 ${p(first, 50)} ms, p99 ${p(first, 99)} ms`);
-    console.log(`      server CPU per edit delivered to all ${SUBSCRIBERS}: ${fmt((cpu1.all - cpu0.all) / edits)} ms (main thread ${fmt((cpu1.main - cpu0.main) / edits)} ms)`);
+    console.log(`      server CPU per edit delivered to all ${SUBSCRIBERS}: ${fmt(cpu.server / edits)} ms (main thread ${fmt(cpu.serverMain / edits)} ms)`);
     console.log(`    ratio p50 cowrite/baseline: ${fmt(percentile(real, 50) / percentile(base, 50))}x (target <= 3x); p99 ${p(real, 99)} ms (target < 50 ms)`);
   } finally {
     await bare.stop();

@@ -45,8 +45,8 @@ function postgresCpuMs(): Map<string, number> {
  * use; the function returned stops and gives each, in ms. On a machine whose cores all three share,
  * this says where an operation's cost goes, which rates alone do not.
  */
-export function cpuSplit(server: Proc): () => { server: number; postgres: number; client: number } {
-  const s0 = server.cpuMs().all;
+export function cpuSplit(server: Proc): () => { server: number; serverMain: number; postgres: number; client: number } {
+  const s0 = server.cpuMs();
   const p0 = postgresCpuMs();
   const c0 = process.cpuUsage();
   return () => {
@@ -54,7 +54,8 @@ export function cpuSplit(server: Proc): () => { server: number; postgres: number
     // (A backend that ended meanwhile is not counted: what it used is gone with it.)
     let postgres = 0;
     for (const [pid, ms] of postgresCpuMs()) postgres += ms - (p0.get(pid) ?? 0);
-    return { server: server.cpuMs().all - s0, postgres, client: (c.user + c.system) / 1000 };
+    const s1 = server.cpuMs();
+    return { server: s1.all - s0.all, serverMain: s1.main - s0.main, postgres, client: (c.user + c.system) / 1000 };
   };
 }
 

@@ -34,23 +34,21 @@ function messageOf(result: ExecutionResult, id: string): Buffer | null {
  * the stream are taken through next() as above, and then pushing resumes.
  */
 export function deliverDirect(results: AsyncIterableIterator<ExecutionResult>, socket: WebSocket, id: string, coalescer: WriteCoalescer): AsyncIterableIterator<ExecutionResult> {
-  const take = (result: ExecutionResult): boolean => {
-    if (coalescer.full(socket)) return false;
+  /** Queues a shared result's message; false for any other result, which graphql-ws sends. */
+  const send = (result: ExecutionResult): boolean => {
     const message = messageOf(result, id);
     if (!message) return false;
     if (socket.readyState === WebSocket.OPEN) coalescer.sendText(socket, message);
     return true;
   };
+  const take = (result: ExecutionResult): boolean => !coalescer.full(socket) && send(result);
   const direct: AsyncIterableIterator<ExecutionResult> = {
     async next() {
       for (;;) {
         if (isPushable(results) && !coalescer.full(socket)) await new Promise<void>((wake) => results[ATTACH_SINK](take, wake));
         if (coalescer.full(socket)) await coalescer.drained(socket);
         const r = await results.next();
-        if (r.done) return r;
-        const message = messageOf(r.value, id);
-        if (!message) return r;
-        if (socket.readyState === WebSocket.OPEN) coalescer.sendText(socket, message);
+        if (r.done || !send(r.value)) return r;
       }
     },
     return: () => results.return?.() ?? Promise.resolve({ value: undefined, done: true }),

@@ -63,18 +63,17 @@ export function startWsServer({ server, yoga, log, maxPayload, allowedOrigins, k
   const normalize = (r: ExecutionResult): ExecutionResult => (r.errors ? { ...r, errors: r.errors.map((e) => normalizeError(e, log)) } : r);
   const coalescer = new WriteCoalescer();
   wss.on('connection', (socket: WebSocket, request: IncomingMessage) => coalescer.attach(socket, request.socket));
-  // Each operation's envelop pipeline, found through its context.
-  const enveloped = new WeakMap<object, Enveloped>();
-  // Each subscription's socket and id, for results sent past graphql-ws (directDelivery.ts).
-  const targets = new WeakMap<object, { socket: WebSocket; id: string }>();
+  // Each operation's envelop execute, socket and id (for results sent past graphql-ws:
+  // directDelivery.ts), found through its context.
+  const operations = new WeakMap<object, Operation>();
   const disposable = useServer(
     {
-      execute: async (args: ExecutionArgs) => normalize((await enveloped.get(args.contextValue as object)!.execute(args)) as ExecutionResult),
+      execute: async (args: ExecutionArgs) => normalize((await operations.get(args.contextValue as object)!.execute(args)) as ExecutionResult),
       // Subscription events are executed outside envelop (one execution shared by all watchers).
       subscribe: async (args: ExecutionArgs) => {
         const results = await subscribeShared(args, normalize);
-        const target = targets.get(args.contextValue as object);
-        return target && Symbol.asyncIterator in results ? deliverDirect(results, target.socket, target.id, coalescer) : results;
+        const op = operations.get(args.contextValue as object);
+        return op && Symbol.asyncIterator in results ? deliverDirect(results, op.socket, op.id, coalescer) : results;
       },
       onSubscribe: async (ctx, id, payload) => {
         // (graphql-ws has already added this operation to ctx.subscriptions when it is a subscription.)
@@ -82,7 +81,7 @@ export function startWsServer({ server, yoga, log, maxPayload, allowedOrigins, k
           return [new AppError(ErrorCode.RATE_LIMITED, `at most ${maxSubscriptionsPerConnection} operations may be open on one connection`, { max: maxSubscriptionsPerConnection })];
         }
         const request = (ctx.extra as { request?: IncomingMessage }).request;
-        const { schema, execute, subscribe, contextFactory, parse, validate } = yoga.getEnveloped({
+        const { schema, execute, contextFactory, parse, validate } = yoga.getEnveloped({
           client: clientInfo(request, trustProxy),
           connectionParams: ctx.connectionParams as Record<string, unknown> | undefined,
           // GraphiQL (through @graphql-tools/url-loader) sends its header editor's headers here.
@@ -93,8 +92,7 @@ export function startWsServer({ server, yoga, log, maxPayload, allowedOrigins, k
           const errors = validate(schema, document);
           if (errors.length > 0) return errors.map((e: GraphQLError) => forCaller(normalizeError(e, log), !hasCredentials({ connectionParams: ctx.connectionParams as Record<string, unknown> | undefined, extensions: payload.extensions as Record<string, unknown> | undefined })));
           const contextValue = await contextFactory();
-          enveloped.set(contextValue, { execute, subscribe });
-          targets.set(contextValue, { socket: (ctx.extra as { socket: WebSocket }).socket, id });
+          operations.set(contextValue, { execute, socket: (ctx.extra as { socket: WebSocket }).socket, id });
           return {
             schema,
             document,
@@ -125,7 +123,8 @@ export function startWsServer({ server, yoga, log, maxPayload, allowedOrigins, k
   };
 }
 
-interface Enveloped {
+interface Operation {
   execute: (args: ExecutionArgs) => OperationResult;
-  subscribe: (args: ExecutionArgs) => OperationResult;
+  socket: WebSocket;
+  id: string;
 }
