@@ -44,6 +44,7 @@ export async function throughput(): Promise<void> {
   const server = await spawnCowrite({ DATABASE_URL: db.url });
   const baseline = await spawnScript('bench/baseline/httpServer.ts');
   const yogaOnly = await spawnScript('bench/baseline/yogaServer.ts');
+  const graphqlOnly = await spawnScript('bench/baseline/graphqlServer.ts');
   try {
     const email = `bench-${Date.now()}@example.com`;
     const token = (await gqlOk(server.url, 'mutation($i: SignUpInput!) { signUp(input: $i) { token } }', { i: { email, password: 'bench password', displayName: 'bench' } })).signUp.token;
@@ -58,6 +59,9 @@ export async function throughput(): Promise<void> {
     const base = await drive(baseline.url, token, writers.map((w) => ({ ...w })), SECONDS);
     const baseCpu = baseSplit();
     const yoga = await drive(yogaOnly.url, token, writers.map((w) => ({ ...w })), SECONDS);
+    const gqlSplit = cpuSplit(graphqlOnly);
+    const gql = await drive(graphqlOnly.url, token, writers.map((w) => ({ ...w })), SECONDS);
+    const gqlCpu = gqlSplit();
     const realSplit = cpuSplit(server);
     const real = await drive(server.url, token, writers, SECONDS);
     const realCpu = realSplit();
@@ -65,17 +69,19 @@ export async function throughput(): Promise<void> {
     const rows = await post(server.url, JSON.stringify({ query: 'query($d: ID!) { document(id: $d) { length } }', variables: { d: writers[0]!.documentId } }), token);
     console.log(`    baseline (bare node:http, same client and bodies): ${fmt(base.rate, 0)} req/s, p50 ${fmt(base.p50)} ms, p99 ${fmt(base.p99)} ms`);
     console.log(`    reference (GraphQL Yoga alone, no-op resolver):    ${fmt(yoga.rate, 0)} req/s, p50 ${fmt(yoga.p50)} ms, p99 ${fmt(yoga.p99)} ms (${fmt(yoga.rate / base.rate)}x baseline)`);
+    console.log(`    reference (graphql-js alone over node:http):       ${fmt(gql.rate, 0)} req/s, p50 ${fmt(gql.p50)} ms, p99 ${fmt(gql.p99)} ms (${fmt(gql.rate / base.rate)}x baseline)`);
     console.log(`    cowrite editDocument (durable):                    ${fmt(real.rate, 0)} edits/s, p50 ${fmt(real.p50)} ms, p99 ${fmt(real.p99)} ms, errors ${real.errors}`);
     console.log(`    ratio cowrite/baseline: ${fmt(real.rate / base.rate)}x (target >= 0.4x); cowrite/Yoga-alone: ${fmt(real.rate / yoga.rate)}x; p99 ${fmt(real.p99)} ms (target < 25 ms)`);
     const us = (ms: number, n: number) => fmt((ms * 1000) / n, 0);
     console.log(`    server CPU per acknowledged edit: ${us(realCpu.server, real.count)} us (main thread ${us(realCpu.serverMain, real.count)} us; steadier than rates on a shared machine)`);
     const cores = os.cpus().length;
-    console.log(`    CPU per request, by process (us): cowrite ${us(realCpu.server, real.count)} + PostgreSQL ${us(realCpu.postgres, real.count)} + client ${us(realCpu.client, real.count)}; baseline ${us(baseCpu.server, base.count)} + PostgreSQL ${us(baseCpu.postgres, base.count)} + client ${us(baseCpu.client, base.count)}`);
+    console.log(`    CPU per request, by process (us): cowrite ${us(realCpu.server, real.count)} + PostgreSQL ${us(realCpu.postgres, real.count)} + client ${us(realCpu.client, real.count)}; baseline ${us(baseCpu.server, base.count)} + client ${us(baseCpu.client, base.count)}; graphql-js alone ${us(gqlCpu.server, gql.count)} + client ${us(gqlCpu.client, gql.count)}`);
     console.log(`    (all three share ${cores} cores: at 0.4x the baseline's rate they would have ${fmt((cores * 1e6) / (0.4 * base.rate), 0)} us of CPU per edit between them)`);
     console.log(`    check: document 0 length ${rows.json.data.document.length} = its writer's acknowledged edits ${writers[0]!.seq}`);
   } finally {
     await baseline.stop();
     await yogaOnly.stop();
+    await graphqlOnly.stop();
     await server.stop();
     await db.drop();
   }

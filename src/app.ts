@@ -76,6 +76,7 @@ export function buildApp(config: Config, log: Logger = pino({ level: config.logL
       streamBounds: { events: config.limits.maxSubscriberBufferEvents, bytes: config.limits.maxSubscriberBufferBytes },
       idleMs: config.collab.idleMs,
       jobs: config.collab,
+      feedBacklogRows: config.collab.feedBacklogRows,
     });
     await documents.start();
     presenceStore = config.redisUrl ? createRedisPresenceStore(config.redisUrl, log, `cowrite-${instanceId}`) : memoryPresenceStore;

@@ -105,6 +105,8 @@ const ConfigSchema = z.object({
     autoVersionQuietMs: z.coerce.number().int().positive().default(300_000),
     /** ...or once it holds this many operation rows (AUTO_VERSION_MAX_OPS, default 1000). */
     autoVersionMaxOps: z.coerce.number().int().positive().default(1_000),
+    /** Committed rows a resident document keeps for its first subscriber before folding them into one snapshot in memory (FEED_BACKLOG_ROWS, default 5000). */
+    feedBacklogRows: z.coerce.number().int().positive().default(5_000),
   }),
 });
 
@@ -163,6 +165,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Deep
     collab: { idleMs: env.DOC_IDLE_MS, snapshotEveryOps: env.SNAPSHOT_EVERY_OPS, snapshotEveryEvents: env.SNAPSHOT_EVERY_EVENTS,
       autoVersionQuietMs: env.AUTO_VERSION_QUIET_MS,
       autoVersionMaxOps: env.AUTO_VERSION_MAX_OPS,
+      feedBacklogRows: env.FEED_BACKLOG_ROWS,
     },
   };
   const config = ConfigSchema.parse(fromEnv);

@@ -1,5 +1,6 @@
 import { createServer } from 'node:http';
 import { createSchema, createYoga } from 'graphql-yoga';
+import { editTypeDefs, noOpEdit } from './editSchema.js';
 
 /**
  * A second throughput reference: GraphQL Yoga alone, with the same operation shape and a resolver
@@ -8,17 +9,8 @@ import { createSchema, createYoga } from 'graphql-yoga';
 const yoga = createYoga({
   logging: false,
   schema: createSchema({
-    typeDefs: /* GraphQL */ `
-      scalar Version
-      type Query { ok: Boolean }
-      input InsertOpInput { pos: Int! text: String! }
-      input DeleteOpInput { pos: Int! len: Int! }
-      input TextOpInput @oneOf { insert: InsertOpInput delete: DeleteOpInput }
-      input EditDocumentInput { documentId: ID! agent: String! seq: Int! parents: Version! ops: [TextOpInput!]! }
-      type EditDocumentPayload { version: Version! }
-      type Mutation { editDocument(input: EditDocumentInput!): EditDocumentPayload! }
-    `,
-    resolvers: { Mutation: { editDocument: (_: unknown, { input }: { input: { agent: string; seq: number } }) => ({ version: [[input.agent, input.seq]] }) } },
+    typeDefs: editTypeDefs,
+    resolvers: { Mutation: { editDocument: (_: unknown, { input }: { input: { agent: string; seq: number } }) => noOpEdit(input) } },
   }),
 });
 const server = createServer(yoga);

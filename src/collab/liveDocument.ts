@@ -19,6 +19,11 @@ export interface LiveDocumentDeps {
   limits: ReplicaLimits;
   /** How far each subscriber may fall behind before it is told to resume. */
   streamBounds: StreamBounds;
+  /**
+   * Committed entries kept for a change feed nobody has subscribed to yet; past this many they are
+   * folded into one snapshot of the replica (the feed is never fed without a subscriber).
+   */
+  feedBacklogRows: number;
   log: Logger;
   /** Called after a batch of rows committed, to tell other instances. Never throws. */
   announce(documentId: string, fromOrder: number, toOrder: number, entries: LogEntry[]): void;
@@ -38,9 +43,6 @@ export interface DocumentMeta {
   /** Set for a document in the trash. */
   deletedAt?: Date | null;
 }
-
-/** Committed entries kept for a change feed not loaded yet; past this, it is loaded anyway. */
-const MAX_FEED_BACKLOG = 5_000;
 
 type Work =
   | { kind: 'edit'; userId: string; agent: string; seq: number; parents: RemoteVersion; ops: TextOp[]; resolve: (r: EditResult) => void; reject: (e: unknown) => void }
@@ -71,7 +73,8 @@ export class LiveDocument implements FeedListener {
   private readonly feedId = randomUUID();
   /**
    * The stored history plus every committed entry since, kept until the first subscriber: only then
-   * does the change feed get its copy (most loads are reads and edits, which need no feed).
+   * does the change feed get its copy (most loads are reads and edits, which need no feed). Past
+   * `feedBacklogRows` entries, the replica's own bytes replace them.
    */
   private feedBacklog: { snapshot: Uint8Array | null; entries: LogEntry[] } | null;
   private lost = false;
@@ -478,7 +481,9 @@ export class LiveDocument implements FeedListener {
     if (this.outbox.length > 0) {
       if (this.feedBacklog) {
         this.feedBacklog.entries.push(...this.outbox);
-        if (this.feedBacklog.entries.length > MAX_FEED_BACKLOG) this.loadFeed();
+        // Here the replica holds exactly the committed history (nothing of this batch is left
+        // uncommitted), so its bytes are what the backlog amounts to.
+        if (this.feedBacklog.entries.length > this.deps.feedBacklogRows) this.feedBacklog = { snapshot: this.replica.toBytes(), entries: [] };
       } else {
         this.deps.feed.send({ t: 'apply', feed: this.feedId, entries: this.outbox });
         this.deps.feed.send({ t: 'flush', feed: this.feedId });

@@ -1,0 +1,54 @@
+import { describe, expect, it } from 'vitest';
+import { content, edit, join, newDocument, newUser, replay, share, subscribeChanges, wsClient } from '../helpers/client.js';
+import { useServer } from '../helpers/fixture.js';
+
+// A document keeps at most this many committed rows for a change feed nobody has subscribed to yet;
+// past it they are folded into one in-memory snapshot of the document.
+const env = useServer({ collab: { feedBacklogRows: 10 } } as never);
+
+describe('a resident document edited long before anyone subscribes', () => {
+  it('subscribers from any version, concurrent writers included, see exactly what was committed', async () => {
+    const alice = await newUser(env.url, 'alice');
+    const bob = await newUser(env.url, 'bob');
+    const doc = await newDocument(env.url, alice.token, 'start');
+    await share(env.url, alice.token, doc.id, bob.email);
+    const b = await join(env.url, bob.token, doc.id);
+
+    // 35 edits from two writers (folded three times over), each writer's parents missing the other's
+    // latest edits, then a subscriber from each of several versions seen along the way.
+    let aParents: unknown = doc.version;
+    let bParents: unknown = b.version;
+    let aSeq = 0;
+    let bSeq = 0;
+    const seen: { version: unknown; text: string }[] = [{ version: doc.version, text: 'start' }];
+    for (let i = 0; i < 35; i++) {
+      const byAlice = i % 3 !== 2;
+      const r = byAlice
+        ? await edit(env.url, alice.token, { documentId: doc.id, agent: doc.agent, seq: aSeq++, parents: aParents, ops: [{ insert: { pos: 0, text: 'x' } }] })
+        : await edit(env.url, bob.token, { documentId: doc.id, agent: b.agent, seq: bSeq++, parents: bParents, ops: [{ insert: { pos: 5, text: '🙂' } }] });
+      expect(r.errors).toBeUndefined();
+      if (byAlice) aParents = r.data.editDocument.version;
+      else bParents = r.data.editDocument.version;
+      if (i % 8 === 0) {
+        const now = await content(env.url, alice.token, doc.id);
+        seen.push({ version: now.version, text: now.content });
+      }
+    }
+    const committed = (await content(env.url, alice.token, doc.id)).content;
+    expect([...committed].filter((c) => c === 'x')).toHaveLength(24);
+    expect([...committed].filter((c) => c === '🙂')).toHaveLength(11);
+
+    const ws = wsClient(env.wsUrl, bob.token);
+    const subs = [...seen.map((s) => ({ start: s.text, sub: subscribeChanges(ws, doc.id, s.version) })), { start: '', sub: subscribeChanges(ws, doc.id, []) }];
+    for (const { start, sub } of subs) await sub.until(() => replay(start, sub.events) === committed);
+
+    // And they stay live.
+    const r = await edit(env.url, alice.token, { documentId: doc.id, agent: doc.agent, seq: aSeq, parents: aParents, ops: [{ insert: { pos: 0, text: 'Z' } }] });
+    expect(r.errors).toBeUndefined();
+    const after = (await content(env.url, alice.token, doc.id)).content;
+    expect(after).toBe(`Z${committed}`);
+    for (const { start, sub } of subs) await sub.until(() => replay(start, sub.events) === after);
+    for (const { sub } of subs) sub.dispose();
+    await ws.dispose();
+  });
+});
