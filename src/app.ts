@@ -76,7 +76,7 @@ export function buildApp(config: Config, log: Logger = pino({ level: config.logL
       streamBounds: { events: config.limits.maxSubscriberBufferEvents, bytes: config.limits.maxSubscriberBufferBytes },
       idleMs: config.collab.idleMs,
       jobs: config.collab,
-      feedBacklogRows: config.collab.feedBacklogRows,
+      feedBacklog: { rows: config.collab.feedBacklogRows, bytes: config.collab.feedBacklogBytes },
     });
     await documents.start();
     presenceStore = config.redisUrl ? createRedisPresenceStore(config.redisUrl, log, `cowrite-${instanceId}`) : memoryPresenceStore;

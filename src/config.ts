@@ -107,6 +107,8 @@ const ConfigSchema = z.object({
     autoVersionMaxOps: z.coerce.number().int().positive().default(1_000),
     /** Committed rows a resident document keeps for its first subscriber before folding them into one snapshot in memory (FEED_BACKLOG_ROWS, default 5000). */
     feedBacklogRows: z.coerce.number().int().positive().default(5_000),
+    /** ...or once they hold this many bytes (FEED_BACKLOG_BYTES, default 16 MiB). */
+    feedBacklogBytes: z.coerce.number().int().positive().default(16 * 1024 * 1024),
   }),
 });
 
@@ -166,6 +168,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Deep
       autoVersionQuietMs: env.AUTO_VERSION_QUIET_MS,
       autoVersionMaxOps: env.AUTO_VERSION_MAX_OPS,
       feedBacklogRows: env.FEED_BACKLOG_ROWS,
+      feedBacklogBytes: env.FEED_BACKLOG_BYTES,
     },
   };
   const config = ConfigSchema.parse(fromEnv);

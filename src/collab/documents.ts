@@ -22,8 +22,8 @@ export interface DocumentsOptions {
   instanceId: string;
   idleMs: number;
   jobs: JobThresholds;
-  /** See LiveDocumentDeps.feedBacklogRows. */
-  feedBacklogRows: number;
+  /** See LiveDocumentDeps.feedBacklog. */
+  feedBacklog: { rows: number; bytes: number };
 }
 
 /** How often resident documents are checked against PostgreSQL for rows a lost message would have carried. */
@@ -59,7 +59,7 @@ export class Documents {
       feed: this.feed,
       limits: opts.limits,
       streamBounds: opts.streamBounds,
-      feedBacklogRows: opts.feedBacklogRows,
+      feedBacklog: opts.feedBacklog,
       log: opts.log,
       announce: (documentId, fromOrder, toOrder, entries) => this.announce(documentId, fromOrder, toOrder, entries),
       onLost: (doc, reason, readable) => (readable ? this.reload(doc, reason) : this.replace(doc, reason)),

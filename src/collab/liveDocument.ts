@@ -3,7 +3,7 @@ import type pg from 'pg';
 import type { Logger } from 'pino';
 import { transformPositions } from '../crdt/cursor.js';
 import type { FromFeed } from '../crdt/feedProtocol.js';
-import { EngineFailure, UnknownVersionError, type EditResult, type Frontier, type LogEntry, type Replica, type ReplicaLimits, type TextOp } from '../crdt/replica.js';
+import { EngineFailure, UnknownVersionError, entryBytes, type EditResult, type Frontier, type LogEntry, type Replica, type ReplicaLimits, type TextOp } from '../crdt/replica.js';
 import type { AuthorRun } from '../crdt/authorship.js';
 import type { RemoteVersion } from '../crdt/version.js';
 import { AppError, ErrorCode, isKnownCode } from '../errors.js';
@@ -20,10 +20,11 @@ export interface LiveDocumentDeps {
   /** How far each subscriber may fall behind before it is told to resume. */
   streamBounds: StreamBounds;
   /**
-   * Committed entries kept for a change feed nobody has subscribed to yet; past this many they are
-   * folded into one snapshot of the replica (the feed is never fed without a subscriber).
+   * Committed entries kept for a change feed nobody has subscribed to yet: past this many, or this
+   * many bytes (an estimate), they are folded into one snapshot of the replica (the feed is never
+   * fed without a subscriber).
    */
-  feedBacklogRows: number;
+  feedBacklog: { rows: number; bytes: number };
   log: Logger;
   /** Called after a batch of rows committed, to tell other instances. Never throws. */
   announce(documentId: string, fromOrder: number, toOrder: number, entries: LogEntry[]): void;
@@ -74,9 +75,9 @@ export class LiveDocument implements FeedListener {
   /**
    * The stored history plus every committed entry since, kept until the first subscriber: only then
    * does the change feed get its copy (most loads are reads and edits, which need no feed). Past
-   * `feedBacklogRows` entries, the replica's own bytes replace them.
+   * `deps.feedBacklog` bounds, the replica's own bytes replace them.
    */
-  private feedBacklog: { snapshot: Uint8Array | null; entries: LogEntry[] } | null;
+  private feedBacklog: { snapshot: Uint8Array | null; entries: LogEntry[]; bytes: number } | null;
   private lost = false;
   /** Lost because a commit failed, not the engine: the committed text and the feed are still sound. */
   private readable = false;
@@ -92,7 +93,7 @@ export class LiveDocument implements FeedListener {
     private readonly deps: LiveDocumentDeps,
     history: { snapshot: Uint8Array | null; entries: LogEntry[] },
   ) {
-    this.feedBacklog = { snapshot: history.snapshot, entries: [...history.entries] };
+    this.feedBacklog = { snapshot: history.snapshot, entries: [...history.entries], bytes: history.entries.reduce((n, e) => n + entryBytes(e), 0) };
     this.appliedThrough = appliedThrough;
     for (const [a, u] of agents) this.agents.set(a, u);
     this.committed = replica.frontier();
@@ -480,10 +481,14 @@ export class LiveDocument implements FeedListener {
     // subscription can start from.
     if (this.outbox.length > 0) {
       if (this.feedBacklog) {
-        this.feedBacklog.entries.push(...this.outbox);
+        const backlog = this.feedBacklog;
+        backlog.entries.push(...this.outbox);
+        for (const e of this.outbox) backlog.bytes += entryBytes(e);
         // Here the replica holds exactly the committed history (nothing of this batch is left
         // uncommitted), so its bytes are what the backlog amounts to.
-        if (this.feedBacklog.entries.length > this.deps.feedBacklogRows) this.feedBacklog = { snapshot: this.replica.toBytes(), entries: [] };
+        if (backlog.entries.length > this.deps.feedBacklog.rows || backlog.bytes > this.deps.feedBacklog.bytes) {
+          this.feedBacklog = { snapshot: this.replica.toBytes(), entries: [], bytes: 0 };
+        }
       } else {
         this.deps.feed.send({ t: 'apply', feed: this.feedId, entries: this.outbox });
         this.deps.feed.send({ t: 'flush', feed: this.feedId });

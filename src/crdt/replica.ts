@@ -27,6 +27,14 @@ export type LogEntry =
   | { kind: 'ops'; agent: string; seqStart: number; parents: RemoteVersion; ops: TextOp[] }
   | { kind: 'patch'; patch: Uint8Array };
 
+/** A cheap estimate of the memory an entry holds (its text or patch bytes, plus a little per op). */
+export function entryBytes(e: LogEntry): number {
+  if (e.kind === 'patch') return 64 + e.patch.byteLength;
+  let n = 64;
+  for (const op of e.ops) n += 32 + (op.kind === 'insert' ? op.text.length * 2 : 0);
+  return n;
+}
+
 /** What an accepted (or already applied) edit produced. */
 export interface EditResult {
   /** True when the whole (agent, seq) range was already applied: nothing changed. */

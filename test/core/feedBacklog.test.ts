@@ -2,9 +2,9 @@ import { describe, expect, it } from 'vitest';
 import { content, edit, join, newDocument, newUser, replay, share, subscribeChanges, wsClient } from '../helpers/client.js';
 import { useServer } from '../helpers/fixture.js';
 
-// A document keeps at most this many committed rows for a change feed nobody has subscribed to yet;
-// past it they are folded into one in-memory snapshot of the document.
-const env = useServer({ collab: { feedBacklogRows: 10 } } as never);
+// A document keeps at most this many committed rows (or bytes of them) for a change feed nobody has
+// subscribed to yet; past either, they are folded into one in-memory snapshot of the document.
+const env = useServer({ collab: { feedBacklogRows: 10, feedBacklogBytes: 64 * 1024 } } as never);
 
 describe('a resident document edited long before anyone subscribes', () => {
   it('subscribers from any version, concurrent writers included, see exactly what was committed', async () => {
@@ -48,6 +48,29 @@ describe('a resident document edited long before anyone subscribes', () => {
     const after = (await content(env.url, alice.token, doc.id)).content;
     expect(after).toBe(`Z${committed}`);
     for (const { start, sub } of subs) await sub.until(() => replay(start, sub.events) === after);
+    for (const { sub } of subs) sub.dispose();
+    await ws.dispose();
+  });
+
+  it('a few large edits are folded by their size, and a subscriber from before them still gets them all', async () => {
+    const { token } = await newUser(env.url);
+    const doc = await newDocument(env.url, token, '');
+    let parents: unknown = doc.version;
+    const versions: { version: unknown; text: string }[] = [{ version: doc.version, text: '' }];
+    let text = '';
+    // Five edits of 10,000 characters (about 20 KB each): under the row bound, over the byte bound.
+    for (let i = 0; i < 5; i++) {
+      const chunk = String.fromCharCode(97 + i).repeat(9_999) + '🙂';
+      const r = await edit(env.url, token, { documentId: doc.id, agent: doc.agent, seq: i * 10_000, parents, ops: [{ insert: { pos: text.length ? [...text].length : 0, text: chunk } }] });
+      expect(r.errors).toBeUndefined();
+      parents = r.data.editDocument.version;
+      text += chunk;
+      versions.push({ version: parents, text });
+    }
+    expect((await content(env.url, token, doc.id)).content).toBe(text);
+    const ws = wsClient(env.wsUrl, token);
+    const subs = versions.map((v) => ({ start: v.text, sub: subscribeChanges(ws, doc.id, v.version) }));
+    for (const { start, sub } of subs) await sub.until(() => replay(start, sub.events) === text);
     for (const { sub } of subs) sub.dispose();
     await ws.dispose();
   });
