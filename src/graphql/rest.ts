@@ -3,6 +3,7 @@ import { useSofa } from '@graphql-yoga/plugin-sofa';
 import type { GraphQLSchema } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import type { Logger } from 'pino';
+import { ErrorCode } from '../errors.js';
 import { httpStatusOf, normalizeError } from './errors.js';
 
 /** Where the REST API lives; its OpenAPI document is at `${REST_BASE}/openapi.json`, Swagger UI at `${REST_BASE}/docs`. */
@@ -23,6 +24,9 @@ function restSchema(schema: GraphQLSchema): GraphQLSchema {
     }),
   );
 }
+
+/** `GET /rest/documents/:id`: SOFA answers the `document` field's null for one the caller cannot see. */
+const DOCUMENT_ROUTE = new RegExp(`^${REST_BASE}/documents/[^/]+$`);
 
 /**
  * Document CRUD (and every other query and mutation) over REST, generated from the same schema by
@@ -50,5 +54,13 @@ export function restApi(log: Logger): Plugin {
   return {
     ...sofa,
     onSchemaChange: (payload) => sofa.onSchemaChange!({ ...payload, schema: restSchema(payload.schema) }),
+    // A document that does not exist, or that the caller may not see (the same answer for both), is
+    // a 404 over REST, as GraphQL's null is.
+    async onResponse({ request, response, setResponse }) {
+      if (request.method !== 'GET' || response.status !== 200 || !DOCUMENT_ROUTE.test(new URL(request.url).pathname)) return;
+      if ((await response.clone().text()).trim() !== 'null') return;
+      const error = { message: 'document not found', extensions: { code: ErrorCode.NOT_FOUND } };
+      setResponse(Response.json({ errors: [error] }, { status: httpStatusOf(ErrorCode.NOT_FOUND) }));
+    },
   };
 }

@@ -35,7 +35,11 @@ describe('REST (SOFA)', () => {
     expect(list.body.edges.map((e: { node: { id: string } }) => e.node.id)).toEqual([id]);
     expect((await call('POST', '/update-document', key, { input: { documentId: id, title: 'Renamed' } })).body.title).toBe('Renamed');
     expect((await call('DELETE', `/documents/${id}`, key)).body.deletedAt).not.toBeNull();
-    expect((await call('GET', `/documents/${id}`, key)).body).toBeNull();
+    // In the trash: not found over REST, like any document the caller cannot see.
+    const trashed = await call('GET', `/documents/${id}`, key);
+    expect([trashed.status, trashed.body.errors[0].extensions.code]).toEqual([404, 'NOT_FOUND']);
+    const nobody = await call('GET', '/documents/00000000-0000-4000-8000-000000000000', key);
+    expect([nobody.status, nobody.body]).toEqual([404, trashed.body]);
     expect((await call('POST', `/documents/${id}/restore`, key)).body).toMatchObject({ id, title: 'Renamed', deletedAt: null });
 
     const bad = await call('POST', '/documents', key, { input: { title: 'x\ud800' } });
