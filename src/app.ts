@@ -21,6 +21,7 @@ import { isAllowedOrigin } from './auth/origins.js';
 import { createDownloadHandler } from './graphql/download.js';
 import { createJsonPostHandler } from './graphql/jsonPost.js';
 import { createGraphQL } from './graphql/yoga.js';
+import { Metrics } from './metrics/metrics.js';
 import { createMemoryBus, createRedisBus, type Bus } from './realtime/bus.js';
 import { ServerCloseCode } from './realtime/closeCodes.js';
 import { startWsServer, type WsServer } from './realtime/wsServer.js';
@@ -55,6 +56,7 @@ export function buildApp(config: Config, log: Logger = pino({ level: config.logL
   let http: Server | null = null;
   let ws: WsServer | null = null;
   let services: Services | null = null;
+  let metrics: Metrics | null = null;
   let stopping: Promise<void> | null = null;
   /** Set by stop(): readiness fails and new requests are turned away while in-flight work finishes. */
   let draining = false;
@@ -67,6 +69,7 @@ export function buildApp(config: Config, log: Logger = pino({ level: config.logL
     await migrateDb(pool);
     await migrateWorker(pool, log);
     bus = config.redisUrl ? createRedisBus(config.redisUrl, log, `cowrite-${instanceId}`) : createMemoryBus();
+    metrics = config.metrics ? new Metrics() : null;
     documents = new Documents({
       pool,
       bus,
@@ -77,6 +80,7 @@ export function buildApp(config: Config, log: Logger = pino({ level: config.logL
       idleMs: config.collab.idleMs,
       jobs: config.collab,
       feedBacklog: { rows: config.collab.feedBacklogRows, bytes: config.collab.feedBacklogBytes },
+      observer: metrics ?? undefined,
     });
     await documents.start();
     presenceStore = config.redisUrl ? createRedisPresenceStore(config.redisUrl, log, `cowrite-${instanceId}`) : memoryPresenceStore;
@@ -138,6 +142,11 @@ export function buildApp(config: Config, log: Logger = pino({ level: config.logL
         const status = !db ? 'unavailable' : pubsub ? 'ready' : 'degraded';
         return json(res, db ? 200 : 503, { status, postgres: db, pubsub: readyBus.kind === 'redis' ? pubsub : 'in-process' });
       }
+      if (path === '/metrics' && metrics && req.method === 'GET') {
+        const { contentType, text } = await metrics.scrape();
+        res.writeHead(200, { 'content-type': contentType, 'content-length': Buffer.byteLength(text) });
+        return res.end(text);
+      }
       if (draining) {
         // A request that arrives on a kept-alive connection after SIGTERM is new work: another instance takes it.
         res.setHeader('connection', 'close');
@@ -166,6 +175,8 @@ export function buildApp(config: Config, log: Logger = pino({ level: config.logL
       maxSubscriptionsPerConnection: config.limits.maxSubscriptionsPerConnection,
       rateLimits: services.rateLimits,
     });
+    const [wsServer, residentDocuments, presenceNow] = [ws, documents, presence];
+    metrics?.observe({ documents: () => residentDocuments.stats(), webSocketClients: () => wsServer.clientCount, presence: () => presenceNow.stats() });
     await new Promise<void>((resolve, reject) => {
       http!.once('error', reject);
       http!.listen(config.port, config.host, () => resolve());
@@ -201,6 +212,7 @@ export function buildApp(config: Config, log: Logger = pino({ level: config.logL
     await bus?.stop().catch(() => undefined);
     await pool?.end().catch(() => undefined);
     await embedded?.stop().catch((err) => log.warn({ err }, 'embedded postgres stop'));
+    metrics?.stop();
     log.info({ instanceId }, 'cowrite stopped');
   }
 

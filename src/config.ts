@@ -20,6 +20,8 @@ const ConfigSchema = z.object({
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   /** Run graphile-worker inside the server process (RUN_WORKER, default true). */
   runWorker: z.stringbool().default(true),
+  /** Serve Prometheus metrics at /metrics (METRICS, default true). */
+  metrics: z.stringbool().default(true),
   /** Other browser origins allowed for CORS and WebSocket upgrades (CORS_ORIGINS, comma-separated; the server's own origin always is). */
   corsOrigins: z
     .string()
@@ -129,6 +131,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Deep
     redisKeyPrefix: env.REDIS_KEY_PREFIX,
     logLevel: env.LOG_LEVEL,
     runWorker: env.RUN_WORKER,
+    metrics: env.METRICS,
     corsOrigins: env.CORS_ORIGINS,
     sessionTtlSeconds: env.SESSION_TTL_SECONDS,
     trustProxy: env.TRUST_PROXY,

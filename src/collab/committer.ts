@@ -2,6 +2,7 @@ import type pg from 'pg';
 import type { Logger } from 'pino';
 import type { LogEntry } from '../crdt/replica.js';
 import { AppError, ErrorCode, isUnavailable } from '../errors.js';
+import { noObserver, type CollabObserver } from './observer.js';
 
 /** When a commit queues the jobs that follow it (see drizzle/0005_append_autoversion.sql). */
 export interface JobThresholds {
@@ -48,6 +49,7 @@ export class Committer {
     private readonly pool: pg.Pool,
     private readonly log: Logger,
     private readonly jobs: JobThresholds,
+    private readonly observer: CollabObserver = noObserver,
   ) {}
 
   /** Appends rows to a document's log; resolves once they are committed. */
@@ -77,8 +79,10 @@ export class Committer {
   }
 
   private async flush(batch: Request[]): Promise<void> {
+    const started = performance.now();
     try {
       const results = await this.write(batch);
+      this.observer.committed(rowCount(batch), (performance.now() - started) / 1000);
       batch.forEach((r, i) => {
         const c = results[i];
         if (c) r.resolve(c);
@@ -92,6 +96,7 @@ export class Committer {
       }
       const e = isUnavailable(err) ? new AppError(ErrorCode.UNAVAILABLE, 'the database is unavailable; retry the edit') : err;
       if (!isUnavailable(err)) this.log.error({ err, documents: batch.map((r) => r.documentId) }, 'operation commit failed');
+      this.observer.commitFailed(rowCount(batch));
       for (const r of batch) r.reject(e);
     }
   }
@@ -136,4 +141,10 @@ export class Committer {
       return { firstOrder: b + firstIdx[i]!, lastOrder: b + firstIdx[i]! + r.rows.length - 1 };
     });
   }
+}
+
+function rowCount(batch: Request[]): number {
+  let n = 0;
+  for (const r of batch) n += r.rows.length;
+  return n;
 }

@@ -10,6 +10,7 @@ import { ChangeFeed } from './changeFeed.js';
 import type { StreamBounds } from './changeStream.js';
 import { Committer, type JobThresholds } from './committer.js';
 import { LiveDocument, type DocumentMeta, type LiveDocumentDeps } from './liveDocument.js';
+import { noObserver, type CollabObserver } from './observer.js';
 import { readMeta } from './storage.js';
 
 export interface DocumentsOptions {
@@ -24,6 +25,8 @@ export interface DocumentsOptions {
   jobs: JobThresholds;
   /** See LiveDocumentDeps.feedBacklog. */
   feedBacklog: { rows: number; bytes: number };
+  /** Told of commits, loads and reloads (metrics). */
+  observer?: CollabObserver;
 }
 
 /** How often resident documents are checked against PostgreSQL for rows a lost message would have carried. */
@@ -43,6 +46,7 @@ export class Documents {
   /** Documents whose replica is being replaced while the old one serves reads. */
   private readonly reloading = new Set<string>();
   private readonly committer: Committer;
+  private readonly observer: CollabObserver;
   private readonly feed: ChangeFeed;
   private readonly deps: LiveDocumentDeps;
   private sweepTimer: NodeJS.Timeout | null = null;
@@ -51,7 +55,8 @@ export class Documents {
   private stopped = false;
 
   constructor(private readonly opts: DocumentsOptions) {
-    this.committer = new Committer(opts.pool, opts.log, opts.jobs);
+    this.observer = opts.observer ?? noObserver;
+    this.committer = new Committer(opts.pool, opts.log, opts.jobs, this.observer);
     this.feed = new ChangeFeed(opts.log);
     this.deps = {
       pool: opts.pool,
@@ -162,10 +167,19 @@ export class Documents {
     return this.resident.get(id);
   }
 
+  /** What is resident now: documents, and the change subscriptions open on them. */
+  stats(): { resident: number; subscriptions: number } {
+    let subscriptions = 0;
+    for (const d of this.resident.values()) subscriptions += d.subscriberCount;
+    return { resident: this.resident.size, subscriptions };
+  }
+
   private async load(id: string): Promise<LiveDocument | null> {
     this.early.set(id, []);
+    const started = performance.now();
     try {
       const doc = await LiveDocument.load(id, this.deps);
+      if (doc) this.observer.loaded((performance.now() - started) / 1000);
       if (doc && !this.stopped) {
         this.resident.set(id, doc);
         for (const m of this.early.get(id) ?? []) doc.remote(m.fromOrder, m.toOrder, m.entries.map(fromWire));
@@ -201,6 +215,7 @@ export class Documents {
   /** A replica was lost: free it, load a fresh one from storage and move its subscribers over. */
   private replace(doc: LiveDocument, reason: unknown): void {
     this.opts.log.warn({ documentId: doc.id, reason: String((reason as Error)?.message ?? reason) }, 'document replica lost; reloading from storage');
+    this.observer.reloaded('engine');
     if (this.resident.get(doc.id) === doc) this.resident.delete(doc.id);
     const streams = doc.detachStreams();
     queueMicrotask(() => doc.dispose());
@@ -227,6 +242,7 @@ export class Documents {
    */
   private reload(doc: LiveDocument, reason: unknown): void {
     this.opts.log.warn({ documentId: doc.id, reason: String((reason as Error)?.message ?? reason) }, 'commit failed; serving reads while reloading from storage');
+    this.observer.reloaded('storage');
     const id = doc.id;
     this.reloading.add(id);
     this.early.set(id, []);

@@ -87,6 +87,17 @@ export class Presence {
     this.docs.clear();
   }
 
+  /** Participants present (in the documents this instance tracks, from every instance) and open documentPresence subscriptions here. */
+  stats(): { participants: number; subscriptions: number } {
+    let participants = 0;
+    let subscriptions = 0;
+    for (const d of this.docs.values()) {
+      participants += d.participants.size;
+      subscriptions += d.streams.size;
+    }
+    return { participants, subscriptions };
+  }
+
   /** Records a participant's cursor and status (validated against the document by the caller). */
   update(doc: LiveDocument, who: { agent: string; userId: string; displayName: string }, cursor: Cursor | null | undefined, version: RemoteVersion, status: PresenceStatus | null | undefined): Participant {
     const d = this.doc(doc.id);

@@ -1,0 +1,21 @@
+/**
+ * What the collab layer reports as it works, for metrics. Every method is called on the hot path:
+ * it must be cheap and must not throw.
+ */
+export interface CollabObserver {
+  /** A group commit wrote `rows` operation rows in `seconds`. */
+  committed(rows: number, seconds: number): void;
+  /** A group commit of `rows` rows failed (the writers were told to retry). */
+  commitFailed(rows: number): void;
+  /** A document was loaded from storage in `seconds`. */
+  loaded(seconds: number): void;
+  /** A resident replica was replaced from storage: its engine failed, or a commit did. */
+  reloaded(cause: 'engine' | 'storage'): void;
+}
+
+export const noObserver: CollabObserver = {
+  committed: () => undefined,
+  commitFailed: () => undefined,
+  loaded: () => undefined,
+  reloaded: () => undefined,
+};

@@ -1,0 +1,88 @@
+import { describe, expect, it } from 'vitest';
+import { edit, newDocument, newUser, subscribeChanges, wsClient } from '../helpers/client.js';
+import { useServer } from '../helpers/fixture.js';
+
+const env = useServer();
+const off = useServer({ metrics: false } as never);
+
+/** Scrapes /metrics: each sample (name plus labels, as written) to its value. */
+async function scrape(graphqlUrl: string): Promise<{ status: number; type: string | null; samples: Map<string, number> }> {
+  const res = await fetch(graphqlUrl.replace('/graphql', '/metrics'));
+  const samples = new Map<string, number>();
+  for (const line of (await res.text()).split('\n')) {
+    if (!line || line.startsWith('#')) continue;
+    const at = line.lastIndexOf(' ');
+    samples.set(line.slice(0, at), Number(line.slice(at + 1)));
+  }
+  return { status: res.status, type: res.headers.get('content-type'), samples };
+}
+
+async function until(graphqlUrl: string, name: string, want: number): Promise<void> {
+  for (let i = 0; i < 50; i++) {
+    if ((await scrape(graphqlUrl)).samples.get(name) === want) return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  expect((await scrape(graphqlUrl)).samples.get(name)).toBe(want);
+}
+
+describe('Prometheus metrics at /metrics', () => {
+  it("counts committed edits and group commits, and shows the process's own figures", async () => {
+    const { token } = await newUser(env.url);
+    const doc = await newDocument(env.url, token, 'm');
+    const before = await scrape(env.url);
+    expect(before.status).toBe(200);
+    expect(before.type).toMatch(/^text\/plain; version=0\.0\.4/);
+    for (const name of ['process_cpu_seconds_total', 'nodejs_eventloop_lag_p99_seconds', 'nodejs_heap_size_used_bytes', 'cowrite_documents_resident']) {
+      expect(before.samples.has(name), name).toBe(true);
+    }
+
+    let parents: unknown = doc.version;
+    for (let i = 0; i < 3; i++) {
+      const r = await edit(env.url, token, { documentId: doc.id, agent: doc.agent, seq: i, parents, ops: [{ insert: { pos: 1 + i, text: 'x' } }] });
+      expect(r.errors).toBeUndefined();
+      parents = r.data.editDocument.version;
+    }
+    // A retry of an acknowledged edit is answered, not written again.
+    await edit(env.url, token, { documentId: doc.id, agent: doc.agent, seq: 2, parents: doc.version, ops: [{ insert: { pos: 3, text: 'x' } }] });
+
+    const after = (await scrape(env.url)).samples;
+    const delta = (name: string) => (after.get(name) ?? 0) - (before.samples.get(name) ?? 0);
+    expect(delta('cowrite_committed_rows_total')).toBe(3);
+    expect(delta('cowrite_commits_total')).toBe(3);
+    expect(delta('cowrite_commit_duration_seconds_count')).toBe(3);
+    expect(delta('cowrite_commit_duration_seconds_sum')).toBeGreaterThan(0);
+    expect(after.get('cowrite_commit_failures_total')).toBe(0);
+    expect(after.get('cowrite_documents_resident')).toBeGreaterThanOrEqual(1);
+  });
+
+  it('shows open WebSocket clients and subscriptions while they are open', async () => {
+    const { token } = await newUser(env.url);
+    const doc = await newDocument(env.url, token, 's');
+    const ws = wsClient(env.wsUrl, token);
+    const sub = subscribeChanges(ws, doc.id, []);
+    await sub.until(() => sub.events.length > 0);
+    const open = (await scrape(env.url)).samples;
+    expect(open.get('cowrite_change_subscriptions')).toBe(1);
+    expect(open.get('cowrite_websocket_clients')).toBe(1);
+    sub.dispose();
+    await until(env.url, 'cowrite_change_subscriptions', 0);
+    await ws.dispose();
+    await until(env.url, 'cowrite_websocket_clients', 0);
+  });
+
+  it('counts a replica replaced after an engine failure', async () => {
+    const { token } = await newUser(env.url);
+    const doc = await newDocument(env.url, token, 'r');
+    const before = (await scrape(env.url)).samples.get('cowrite_document_reloads_total{cause="engine"}') ?? 0;
+    // The engine instance behind this document is gone, as after a WASM trap.
+    const live = env.server.app.services.documents.peek(doc.id)!;
+    (live as unknown as { replica: { free(): void } }).replica.free();
+    const r = await edit(env.url, token, { documentId: doc.id, agent: doc.agent, seq: 0, parents: doc.version, ops: [{ insert: { pos: 1, text: '!' } }] });
+    expect(r.errors?.[0]?.extensions?.code).toBe('UNAVAILABLE');
+    expect((await scrape(env.url)).samples.get('cowrite_document_reloads_total{cause="engine"}')).toBe(before + 1);
+  });
+
+  it('is not served with METRICS=false', async () => {
+    expect((await scrape(off.url)).status).toBe(404);
+  });
+});
