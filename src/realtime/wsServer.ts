@@ -1,7 +1,6 @@
 import type { Server } from 'node:http';
 import { GraphQLError, type ExecutionArgs, type ExecutionResult } from 'graphql';
 import { CloseCode, type OperationResult } from 'graphql-ws';
-import { useServer } from 'graphql-ws/use/ws';
 import type { Logger } from 'pino';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { IncomingMessage } from 'node:http';
@@ -15,6 +14,7 @@ import { deliverDirect } from './directDelivery.js';
 import { subscribeShared } from './sharedExecution.js';
 import { WriteCoalescer } from './writeCoalescer.js';
 import type { Yoga } from '../graphql/yoga.js';
+import { serveGraphQLWs } from './wsTransport.js';
 
 export interface WsServerOptions {
   server: Server;
@@ -66,7 +66,7 @@ export function startWsServer({ server, yoga, log, maxPayload, allowedOrigins, k
   // Each operation's envelop execute, socket and id (for results sent past graphql-ws:
   // directDelivery.ts), found through its context.
   const operations = new WeakMap<object, Operation>();
-  const disposable = useServer(
+  const disposable = serveGraphQLWs(
     {
       execute: async (args: ExecutionArgs) => normalize((await operations.get(args.contextValue as object)!.execute(args)) as ExecutionResult),
       // Subscription events are executed outside envelop (one execution shared by all watchers).
@@ -108,6 +108,7 @@ export function startWsServer({ server, yoga, log, maxPayload, allowedOrigins, k
     },
     wss,
     keepAliveMs,
+    log,
   );
   wss.on('error', (err) => log.warn({ err }, 'websocket server error'));
   return {

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import WebSocket from 'ws';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { freshDatabase } from '../helpers/db.js';
 import { REDIS_URL } from '../helpers/env.js';
 import { useServer } from '../helpers/fixture.js';
@@ -78,7 +78,9 @@ describe('hostile input on one server', () => {
     await intact();
   });
 
-  it('a 50 MB WebSocket frame closes that socket (1009) and nothing else: other subscribers keep their stream', async () => {
+  it('a 50 MB WebSocket frame closes that socket (1009) and nothing else: other subscribers keep their stream, nothing is printed', async () => {
+    // The server runs in this process: what it would print to the console is seen here.
+    const printed = vi.spyOn(console, 'error');
     const watcher = wsClient(s.wsUrl, owner.token);
     const sub = subscribeChanges(watcher, doc.id, []);
     await sub.until(() => sub.events.length > 0);
@@ -87,6 +89,8 @@ describe('hostile input on one server', () => {
     const closed = new Promise<number>((r) => socket.once('close', (code) => r(code)));
     socket.send(Buffer.alloc(50 * 1024 * 1024, 0x61));
     expect(await closed).toBe(1009);
+    expect(printed).not.toHaveBeenCalled();
+    printed.mockRestore();
     const r = await edit(s.url, owner.token, { documentId: doc.id, agent: doc.agent, seq: 0, parents: doc.version, ops: [{ insert: { pos: 5, text: '!' } }] });
     expect(r.errors).toBeUndefined();
     await sub.until(() => sub.events.length > 1);
