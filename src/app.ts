@@ -25,7 +25,8 @@ import { Metrics } from './metrics/metrics.js';
 import { createMemoryBus, createRedisBus, type Bus } from './realtime/bus.js';
 import { ServerCloseCode } from './realtime/closeCodes.js';
 import { startWsServer, type WsServer } from './realtime/wsServer.js';
-import { migrateWorker, startWorker, type WorkerRunner } from '../workers/runner.js';
+import { migrateWorker, type WorkerRunner } from '../workers/runner.js';
+import { startWorkerThread } from '../workers/threadRunner.js';
 
 export interface App {
   /** Starts everything; resolves with the URL of the GraphQL endpoint once ready. */
@@ -45,7 +46,6 @@ export function buildApp(config: Config, log: Logger = pino({ level: config.logL
   const instanceId = randomUUID();
   let embedded: EmbeddedDatabase | null = null;
   let pool: pg.Pool | null = null;
-  let workerPool: pg.Pool | null = null;
   let bus: Bus | null = null;
   let documents: Documents | null = null;
   let presence: Presence | null = null;
@@ -102,8 +102,11 @@ export function buildApp(config: Config, log: Logger = pino({ level: config.logL
     const rateLimits = new RateLimits(config.rateLimits, kv, config.redisKeyPrefix);
     services = { config, log, pool, db, auth, sessions, apiKeys, access, rateLimits, documents, presence };
     if (config.runWorker) {
-      workerPool = createPool(url, log, 6, `cowrite-worker-${instanceId}`);
-      runner = await startWorker(workerPool, log, { trashDays: config.trashRetentionDays, auditDays: config.auditRetentionDays });
+      // On a thread of its own: a job that runs the engine over a whole history must not hold up edits.
+      runner = await startWorkerThread(
+        { databaseUrl: url, logLevel: log.level, poolSize: 6, applicationName: `cowrite-worker-${instanceId}`, retention: { trashDays: config.trashRetentionDays, auditDays: config.auditRetentionDays } },
+        log,
+      );
     }
     const yoga = createGraphQL(services);
     const jsonPost = createJsonPostHandler({
@@ -205,7 +208,6 @@ export function buildApp(config: Config, log: Logger = pino({ level: config.logL
     await closed;
     await documents?.stop().catch((err) => log.warn({ err }, 'documents stop'));
     await runner?.stop().catch((err) => log.warn({ err }, 'worker stop'));
-    await workerPool?.end().catch(() => undefined);
     await presenceStore?.stop().catch(() => undefined);
     await access?.stop().catch(() => undefined);
     kv?.disconnect();

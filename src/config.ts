@@ -107,7 +107,7 @@ const ConfigSchema = z.object({
     autoVersionQuietMs: z.coerce.number().int().positive().default(300_000),
     /** ...or once it holds this many operation rows (AUTO_VERSION_MAX_OPS, default 1000). */
     autoVersionMaxOps: z.coerce.number().int().positive().default(1_000),
-    /** Committed rows a resident document keeps for its first subscriber before folding them into one snapshot in memory (FEED_BACKLOG_ROWS, default 5000). */
+    /** Committed rows a resident document keeps for its first subscriber before handing them to the change-feed thread anyway (FEED_BACKLOG_ROWS, default 5000). */
     feedBacklogRows: z.coerce.number().int().positive().default(5_000),
     /** ...or once they hold this many bytes (FEED_BACKLOG_BYTES, default 16 MiB). */
     feedBacklogBytes: z.coerce.number().int().positive().default(16 * 1024 * 1024),

@@ -1,6 +1,7 @@
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import type { Logger } from 'pino';
 import type { FromFeed, ToFeed } from '../crdt/feedProtocol.js';
+import { startModuleThread } from '../threads.js';
 
 export interface FeedListener {
   onMessage(m: FromFeed): void;
@@ -25,14 +26,7 @@ export class ChangeFeed {
   }
 
   private spawn(): void {
-    const ext = import.meta.url.endsWith('.ts') ? '.ts' : '.js';
-    const entry = new URL(`../crdt/feedThread${ext}`, import.meta.url).href;
-    // Running from TypeScript sources: the thread registers tsx before loading its entry.
-    const boot =
-      ext === '.ts'
-        ? `import('tsx/esm/api').then((tsx) => { tsx.register(); return import(${JSON.stringify(entry)}); })`
-        : `import(${JSON.stringify(entry)})`;
-    const worker = new Worker(boot, { eval: true });
+    const worker = startModuleThread(new URL('../crdt/feedThread.ts', import.meta.url));
     this.worker = worker;
     worker.on('message', (m: FromFeed) => {
       if (m.t === 'settled') {

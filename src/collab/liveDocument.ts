@@ -21,8 +21,9 @@ export interface LiveDocumentDeps {
   streamBounds: StreamBounds;
   /**
    * Committed entries kept for a change feed nobody has subscribed to yet: past this many, or this
-   * many bytes (an estimate), they are folded into one snapshot of the replica (the feed is never
-   * fed without a subscriber).
+   * many bytes (an estimate), the feed is given its copy anyway (its thread holds the history as the
+   * engine's compact oplog; folding it here would take the engine's encoding, which costs the whole
+   * concurrent history, on this thread).
    */
   feedBacklog: { rows: number; bytes: number };
   log: Logger;
@@ -74,8 +75,8 @@ export class LiveDocument implements FeedListener {
   private readonly feedId = randomUUID();
   /**
    * The stored history plus every committed entry since, kept until the first subscriber: only then
-   * does the change feed get its copy (most loads are reads and edits, which need no feed). Past
-   * `deps.feedBacklog` bounds, the replica's own bytes replace them.
+   * does the change feed get its copy (most loads are reads and edits, which need no feed), or once
+   * it grows past the `deps.feedBacklog` bounds.
    */
   private feedBacklog: { snapshot: Uint8Array | null; entries: LogEntry[]; bytes: number } | null;
   private lost = false;
@@ -484,11 +485,7 @@ export class LiveDocument implements FeedListener {
         const backlog = this.feedBacklog;
         backlog.entries.push(...this.outbox);
         for (const e of this.outbox) backlog.bytes += entryBytes(e);
-        // Here the replica holds exactly the committed history (nothing of this batch is left
-        // uncommitted), so its bytes are what the backlog amounts to.
-        if (backlog.entries.length > this.deps.feedBacklog.rows || backlog.bytes > this.deps.feedBacklog.bytes) {
-          this.feedBacklog = { snapshot: this.replica.toBytes(), entries: [], bytes: 0 };
-        }
+        if (backlog.entries.length > this.deps.feedBacklog.rows || backlog.bytes > this.deps.feedBacklog.bytes) this.loadFeed();
       } else {
         this.deps.feed.send({ t: 'apply', feed: this.feedId, entries: this.outbox });
         this.deps.feed.send({ t: 'flush', feed: this.feedId });

@@ -3,7 +3,7 @@ import { content, edit, join, newDocument, newUser, replay, share, subscribeChan
 import { useServer } from '../helpers/fixture.js';
 
 // A document keeps at most this many committed rows (or bytes of them) for a change feed nobody has
-// subscribed to yet; past either, they are folded into one in-memory snapshot of the document.
+// subscribed to yet; past either, the change-feed thread gets its copy before anyone subscribes.
 const env = useServer({ collab: { feedBacklogRows: 10, feedBacklogBytes: 64 * 1024 } } as never);
 
 describe('a resident document edited long before anyone subscribes', () => {
@@ -14,7 +14,7 @@ describe('a resident document edited long before anyone subscribes', () => {
     await share(env.url, alice.token, doc.id, bob.email);
     const b = await join(env.url, bob.token, doc.id);
 
-    // 35 edits from two writers (folded three times over), each writer's parents missing the other's
+    // 35 edits from two writers (past the bound before anyone subscribes), each writer's parents missing the other's
     // latest edits, then a subscriber from each of several versions seen along the way.
     let aParents: unknown = doc.version;
     let bParents: unknown = b.version;
@@ -52,7 +52,7 @@ describe('a resident document edited long before anyone subscribes', () => {
     await ws.dispose();
   });
 
-  it('a few large edits are folded by their size, and a subscriber from before them still gets them all', async () => {
+  it('a few large edits pass the bound by their size, and a subscriber from before them still gets them all', async () => {
     const { token } = await newUser(env.url);
     const doc = await newDocument(env.url, token, '');
     let parents: unknown = doc.version;

@@ -9,7 +9,8 @@ import { startServer } from '../helpers/server.js';
 describe('document__snapshot', () => {
   it('is queued by the commit after enough operations, stores oplog and text, and a load starts from it', async () => {
     const db = await freshDatabase();
-    const server = await startServer(db.url, { runWorker: true, collab: { snapshotEveryOps: 5 } } as never);
+    const lines: string[] = [];
+    const server = await startServer(db.url, { runWorker: true, collab: { snapshotEveryOps: 5 } } as never, { write: (line: string) => void lines.push(line) });
     const pool = new pg.Pool({ connectionString: db.url });
     pool.on('error', () => undefined);
     try {
@@ -28,6 +29,10 @@ describe('document__snapshot', () => {
       expect(snaps.length).toBe(1);
       const order = Number(snaps[0]!.server_order);
       expect(order).toBeGreaterThanOrEqual(5);
+      // The job ran on the runner's own thread, and said so in the server's log.
+      const logged = () => lines.map((l) => JSON.parse(l) as { thread?: string; msg: string }).find((l) => l.msg.startsWith(`document__snapshot ${doc.id}: through order ${order}`));
+      for (let i = 0; i < 20 && !logged(); i++) await new Promise((r) => setTimeout(r, 100));
+      expect(logged()?.thread).toBe('jobs');
       // Edits after the snapshot, then a fresh instance: snapshot + later rows give the same text.
       await edit(server.url, token, { documentId: doc.id, agent: doc.agent, seq: 8, parents, ops: [{ insert: { pos: 0, text: '!' } }] });
       const expected = (await content(server.url, token, doc.id)).content;

@@ -1,0 +1,20 @@
+import type { Retention } from './index.js';
+
+/** What the server passes the job runner's thread. */
+export interface WorkerThreadData {
+  databaseUrl: string;
+  logLevel: string;
+  /** Connections of the runner's own pool (at least concurrency + 3). */
+  poolSize: number;
+  applicationName: string;
+  retention: Retention;
+}
+
+export type ToWorkerThread = { t: 'stop' };
+
+export type FromWorkerThread =
+  | { t: 'started' }
+  | { t: 'failed'; message: string }
+  /** One pino line, to write through the server's logger. */
+  | { t: 'log'; line: string }
+  | { t: 'stopped' };
