@@ -111,6 +111,8 @@ const ConfigSchema = z.object({
     feedBacklogRows: z.coerce.number().int().positive().default(5_000),
     /** ...or once they hold this many bytes (FEED_BACKLOG_BYTES, default 16 MiB). */
     feedBacklogBytes: z.coerce.number().int().positive().default(16 * 1024 * 1024),
+    /** A document whose checkout of its current text took longer than this many ms has its later reads checked out on the change-feed thread; 0: always (READ_OFFLOAD_MS, default 20). */
+    readOffloadMs: z.coerce.number().int().min(0).default(20),
   }),
 });
 
@@ -172,6 +174,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Deep
       autoVersionMaxOps: env.AUTO_VERSION_MAX_OPS,
       feedBacklogRows: env.FEED_BACKLOG_ROWS,
       feedBacklogBytes: env.FEED_BACKLOG_BYTES,
+      readOffloadMs: env.READ_OFFLOAD_MS,
     },
   };
   const config = ConfigSchema.parse(fromEnv);

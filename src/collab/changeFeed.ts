@@ -1,6 +1,8 @@
 import type { Worker } from 'node:worker_threads';
 import type { Logger } from 'pino';
 import type { FromFeed, ToFeed } from '../crdt/feedProtocol.js';
+import type { RemoteVersion } from '../crdt/version.js';
+import { AppError, ErrorCode } from '../errors.js';
 import { startModuleThread } from '../threads.js';
 
 export interface FeedListener {
@@ -17,6 +19,8 @@ export class ChangeFeed {
   private stopping = false;
   private readonly settling = new Map<number, () => void>();
   private nextSettle = 1;
+  private readonly reading = new Map<number, { resolve: (text: string) => void; reject: (e: unknown) => void }>();
+  private nextRead = 1;
 
   constructor(private readonly log: Logger) {}
 
@@ -32,6 +36,11 @@ export class ChangeFeed {
       if (m.t === 'settled') {
         this.settling.get(m.id)?.();
         this.settling.delete(m.id);
+      } else if (m.t === 'read' || m.t === 'readFailed') {
+        const r = this.reading.get(m.id);
+        this.reading.delete(m.id);
+        if (m.t === 'read') r?.resolve(m.text);
+        else r?.reject(new AppError(ErrorCode.UNAVAILABLE, `the text could not be read: ${m.message}; retry`));
       } else this.listeners.get(m.feed)?.onMessage(m);
     });
     worker.on('error', (err) => this.log.error({ err }, 'change-feed thread failed'));
@@ -72,10 +81,25 @@ export class ChangeFeed {
     });
   }
 
-  /** A thread that is gone owes nothing more: whoever waits on a settle may go on. */
+  /**
+   * The text of a loaded feed's document at `version`, checked out on the feed's thread (after every
+   * entry sent before), so a checkout that costs the whole history does not hold up this thread.
+   */
+  read(feed: string, version: RemoteVersion): Promise<string> {
+    if (!this.worker) return Promise.reject(new AppError(ErrorCode.UNAVAILABLE, 'server is stopping'));
+    const id = this.nextRead++;
+    return new Promise((resolve, reject) => {
+      this.reading.set(id, { resolve, reject });
+      this.send({ t: 'read', feed, id, version });
+    });
+  }
+
+  /** A thread that is gone owes nothing more: whoever waits on a settle may go on, a read is refused. */
   private releaseSettles(): void {
     for (const resolve of this.settling.values()) resolve();
     this.settling.clear();
+    for (const r of this.reading.values()) r.reject(new AppError(ErrorCode.UNAVAILABLE, 'the change-feed thread restarted; retry'));
+    this.reading.clear();
   }
 
   async stop(): Promise<void> {

@@ -25,6 +25,8 @@ export interface DocumentsOptions {
   jobs: JobThresholds;
   /** See LiveDocumentDeps.feedBacklog. */
   feedBacklog: { rows: number; bytes: number };
+  /** See LiveDocumentDeps.readOffloadMs. */
+  readOffloadMs: number;
   /** Told of commits, loads and reloads (metrics). */
   observer?: CollabObserver;
 }
@@ -65,6 +67,7 @@ export class Documents {
       limits: opts.limits,
       streamBounds: opts.streamBounds,
       feedBacklog: opts.feedBacklog,
+      readOffloadMs: opts.readOffloadMs,
       log: opts.log,
       announce: (documentId, fromOrder, toOrder, entries) => this.announce(documentId, fromOrder, toOrder, entries),
       onLost: (doc, reason, readable) => (readable ? this.reload(doc, reason) : this.replace(doc, reason)),

@@ -26,6 +26,11 @@ export interface LiveDocumentDeps {
    * concurrent history, on this thread).
    */
   feedBacklog: { rows: number; bytes: number };
+  /**
+   * A checkout of the current text that took longer than this (ms) sends the document's later reads
+   * to the change-feed thread; 0 sends them all there.
+   */
+  readOffloadMs: number;
   log: Logger;
   /** Called after a batch of rows committed, to tell other instances. Never throws. */
   announce(documentId: string, fromOrder: number, toOrder: number, entries: LogEntry[]): void;
@@ -80,6 +85,8 @@ export class LiveDocument implements FeedListener {
    */
   private feedBacklog: { snapshot: Uint8Array | null; entries: LogEntry[]; bytes: number } | null;
   private lost = false;
+  /** A checkout here took longer than `readOffloadMs`: reads go to the change-feed thread. */
+  private slowCheckouts = false;
   /** Lost because a commit failed, not the engine: the committed text and the feed are still sound. */
   private readable = false;
   lastActive = Date.now();
@@ -117,25 +124,30 @@ export class LiveDocument implements FeedListener {
     return this.meta.id;
   }
 
-  /** Text at the last committed version. */
-  content(): string {
-    this.touch();
-    return this.replica.textAt(this.committed);
-  }
-
-  /** Length in code points at the last committed version. */
-  length(): number {
-    return this.replica.lengthAt(this.committed);
-  }
-
   /** The last committed version. */
   version(): RemoteVersion {
     return this.replica.toRemote(this.committed);
   }
 
-  /** Content and version read together, from the same committed point. */
-  snapshot(): { content: string; version: RemoteVersion } {
-    return { content: this.content(), version: this.version() };
+  /**
+   * Content and version read together, from the same committed point. Under sustained concurrency a
+   * checkout costs the whole concurrent history (like a transform): once one has taken longer than
+   * `readOffloadMs` here, this document's reads are checked out on the change-feed thread instead,
+   * which holds the same committed history, so they never hold up this thread.
+   */
+  async read(): Promise<{ content: string; version: RemoteVersion }> {
+    this.touch();
+    const committed = this.committed;
+    const version = this.replica.toRemote(committed);
+    const limit = this.deps.readOffloadMs;
+    if (this.lost || this.replica.hasTextAt(committed) || (limit > 0 && !this.slowCheckouts)) {
+      const started = performance.now();
+      const content = this.replica.textAt(committed);
+      if (performance.now() - started > limit) this.slowCheckouts = true;
+      return { content, version };
+    }
+    this.loadFeed();
+    return { content: await this.deps.feed.read(this.feedId, version), version };
   }
 
   /**

@@ -3,6 +3,7 @@ import { requireDocument } from '../auth/access.js';
 import type { RequestContext } from '../context.js';
 import { versions } from '../db/schema.js';
 import { checkText } from '../validation.js';
+import { codePointLength } from '../crdt/text.js';
 
 export interface VersionRow {
   id: string;
@@ -33,8 +34,9 @@ export async function createVersion(ctx: RequestContext, input: { documentId: st
   const text = checkVersionText(input.name, input.description);
   // Frontier and the rows it covers, read together at one committed point.
   await doc.drain();
-  const frontier = doc.version();
   const serverOrder = doc.appliedOrder;
+  // (read() takes its committed point before it first waits: the same as serverOrder's.)
+  const { content, version: frontier } = await doc.read();
   const [row] = await ctx.services.db
     .insert(versions)
     .values({
@@ -46,7 +48,7 @@ export async function createVersion(ctx: RequestContext, input: { documentId: st
       authorId: ctx.viewer!.userId,
       authorIds: [ctx.viewer!.userId],
       editCount: sql`(SELECT coalesce(sum(edits), 0) FROM operations WHERE document_id = ${doc.id} AND server_order <= ${serverOrder})`,
-      length: doc.length(),
+      length: codePointLength(content),
     })
     .returning();
   return row as VersionRow;

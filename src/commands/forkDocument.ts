@@ -24,7 +24,7 @@ export async function forkDocument(ctx: RequestContext, input: ForkInput): Promi
   const viewer = requireViewer(ctx);
   const source = await requireDocument(ctx, input.documentId);
   if (!input.keepHistory) {
-    const content = input.version ? await source.textAtVersion(input.version) : source.content();
+    const content = input.version ? await source.textAtVersion(input.version) : (await source.read()).content;
     const id = await createDocument(ctx, { title: input.title, content });
     await recordAudit(ctx.services.db, byViewer(viewer, ctx.client, { action: 'document.forked', documentId: id, details: { from: source.id, keepHistory: false } }));
     return id;

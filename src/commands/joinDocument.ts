@@ -15,6 +15,6 @@ export async function joinDocument(ctx: RequestContext, documentId: string): Pro
   await limitEdits(ctx);
   const doc = await requireDocument(ctx, documentId);
   const agent = await issueAgent(ctx, doc, true);
-  const { content, version } = doc.snapshot();
+  const { content, version } = await doc.read();
   return { agent, content, version };
 }

@@ -15,7 +15,7 @@ export async function restoreVersion(ctx: RequestContext, documentId: string, ve
   const userId = ctx.viewer!.userId;
   const target = await doc.textAtVersion(version);
   await doc.drain();
-  const now = doc.snapshot();
+  const now = await doc.read();
   const ops = textDiffOps(now.content, target);
   if (ops.length === 0) return { version: now.version, document: doc };
   const agent = await issueAgent(ctx, doc);

@@ -20,7 +20,9 @@ export type ToFeed =
   | { t: 'detach'; feed: string; stream: number; wantsPatch: boolean }
   | { t: 'unload'; feed: string }
   /** Emit every pending event now, then answer `settled`: everything sent before has gone out. */
-  | { t: 'settle'; id: number };
+  | { t: 'settle'; id: number }
+  /** The text at `version` (one the entries sent before reach), answered as `read`. */
+  | { t: 'read'; feed: string; id: number; version: RemoteVersion };
 
 /** Messages from the change-feed thread. */
 export type FromFeed =
@@ -28,4 +30,6 @@ export type FromFeed =
   | { t: 'attached'; feed: string; stream: number; change: FeedChange | null }
   | { t: 'attachFailed'; feed: string; stream: number; code: string; message: string }
   | { t: 'failed'; feed: string; message: string }
-  | { t: 'settled'; id: number };
+  | { t: 'settled'; id: number }
+  | { t: 'read'; id: number; text: string }
+  | { t: 'readFailed'; id: number; message: string };

@@ -142,6 +142,15 @@ function handle(m: ToFeed) {
       if (scheduled) runFlushes();
       return post({ t: 'settled', id: m.id });
     }
+    case 'read': {
+      const feed = feeds.get(m.feed);
+      if (!feed) return post({ t: 'readFailed', id: m.id, message: 'document is reloading; retry' });
+      try {
+        return post({ t: 'read', id: m.id, text: feed.replica.textAt(feed.replica.resolve(m.version, 'version')) });
+      } catch (err) {
+        return post({ t: 'readFailed', id: m.id, message: String((err as Error)?.message ?? err) });
+      }
+    }
     case 'unload': {
       feeds.get(m.feed)?.replica.free();
       feeds.delete(m.feed);

@@ -191,6 +191,11 @@ export class Replica {
     return len;
   }
 
+  /** Whether the text at a frontier is at hand without a checkout. */
+  hasTextAt(f: Frontier): boolean {
+    return this.view !== null && keyOf(f) === this.viewKey;
+  }
+
   /** The text at a frontier. Moving forward from the last read reuses its branch. */
   textAt(f: Frontier): string {
     const key = keyOf(f);

@@ -44,7 +44,7 @@ builder.objectField(DocumentRef, 'diff', (t) =>
     resolve: async (d, args, ctx) => {
       const doc = d.live ?? (await ctx.services.documents.get(d.meta.id));
       if (!doc) throw new AppError(ErrorCode.NOT_FOUND, 'document not found');
-      const now = args.to ? null : doc.snapshot();
+      const now = args.to ? null : await doc.read();
       const to = args.to ?? now!.version;
       const [a, b] = await Promise.all([doc.textAtVersion(args.from), now ? now.content : doc.textAtVersion(to)]);
       return { from: args.from, to, ops: textDiffOps(a, b), hunks: lineHunks(a, b) };

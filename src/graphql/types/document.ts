@@ -27,7 +27,7 @@ function stateOf(src: DocumentSource, ctx: RequestContext) {
   src.state ??= (async () => {
     const live = src.live ?? (await ctx.services.documents.get(src.meta.id));
     if (!live) throw new AppError(ErrorCode.NOT_FOUND, 'document not found');
-    const { content, version } = live.snapshot();
+    const { content, version } = await live.read();
     return { content, version, length: codePointLength(content) };
   })();
   return src.state;

@@ -17,7 +17,7 @@ export async function exportDocument(ctx: RequestContext, d: DocumentSource, for
   const doc = d.live ?? (await ctx.services.documents.get(d.meta.id));
   if (!doc) throw new AppError(ErrorCode.NOT_FOUND, 'document not found');
   const at = version ?? doc.version();
-  const content = version ? await doc.textAtVersion(version) : doc.content();
+  const content = version ? await doc.textAtVersion(version) : (await doc.read()).content;
   if (format === 'TEXT') return content;
   return JSON.stringify({ id: d.meta.id, title: d.meta.title, version: at, length: codePointLength(content), content, exportedAt: new Date().toISOString() });
 }
