@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { content, edit, join, newDocument, newUser, replay, share, subscribeChanges, wsClient } from '../helpers/client.js';
+import { content, edit, newDocument, newUser, replay, subscribeChanges, twoEditors, wsClient } from '../helpers/client.js';
 import { useServer } from '../helpers/fixture.js';
 
 // A document keeps at most this many committed rows (or bytes of them) for a change feed nobody has
@@ -8,11 +8,7 @@ const env = useServer({ collab: { feedBacklogRows: 10, feedBacklogBytes: 64 * 10
 
 describe('a resident document edited long before anyone subscribes', () => {
   it('subscribers from any version, concurrent writers included, see exactly what was committed', async () => {
-    const alice = await newUser(env.url, 'alice');
-    const bob = await newUser(env.url, 'bob');
-    const doc = await newDocument(env.url, alice.token, 'start');
-    await share(env.url, alice.token, doc.id, bob.email);
-    const b = await join(env.url, bob.token, doc.id);
+    const { alice, bob, doc, b } = await twoEditors(env.url, 'start');
 
     // 35 edits from two writers (past the bound before anyone subscribes), each writer's parents missing the other's
     // latest edits, then a subscriber from each of several versions seen along the way.

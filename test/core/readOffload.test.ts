@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { codeOf, edit, gql, join, newDocument, newUser, ok, share } from '../helpers/client.js';
+import { codeOf, edit, gql, join, newDocument, newUser, ok, twoEditors } from '../helpers/client.js';
 import { useServer } from '../helpers/fixture.js';
 
 // Every read of the current text is checked out on the change-feed thread (as a document's reads are
@@ -29,11 +29,7 @@ describe('reads checked out on the change-feed thread', () => {
   });
 
   it('joinDocument gives the text at the version it gives, while two writers edit concurrently', async () => {
-    const alice = await newUser(env.url, 'alice');
-    const bob = await newUser(env.url, 'bob');
-    const doc = await newDocument(env.url, alice.token, '0123456789');
-    await share(env.url, alice.token, doc.id, bob.email);
-    const b = await join(env.url, bob.token, doc.id);
+    const { alice, bob, doc, b } = await twoEditors(env.url, '0123456789');
     const writers = [
       { token: alice.token, agent: doc.agent, parents: doc.version as unknown, seq: 0 },
       { token: bob.token, agent: b.agent, parents: b.version as unknown, seq: 0 },

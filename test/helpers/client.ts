@@ -55,6 +55,16 @@ export async function newDocument(url: string, token: string, content = '', titl
   return { id, agent: j.agent, version: j.version };
 }
 
+/** Two users on one new document: `alice` owns it, `bob` is an editor who has joined it (`b`). */
+export async function twoEditors(url: string, content: string) {
+  const alice = await newUser(url, 'alice');
+  const bob = await newUser(url, 'bob');
+  const doc = await newDocument(url, alice.token, content);
+  await share(url, alice.token, doc.id, bob.email);
+  const b = await join(url, bob.token, doc.id);
+  return { alice, bob, doc, b };
+}
+
 export async function join(url: string, token: string, id: string): Promise<{ agent: string; content: string; version: [string, number][] }> {
   const d = await ok(url, 'mutation($d: ID!) { joinDocument(documentId: $d) { agent content version } }', { d: id }, token);
   return d.joinDocument;
