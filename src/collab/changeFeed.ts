@@ -85,12 +85,12 @@ export class ChangeFeed {
    * The text of a loaded feed's document at `version`, checked out on the feed's thread (after every
    * entry sent before), so a checkout that costs the whole history does not hold up this thread.
    */
-  read(feed: string, version: RemoteVersion): Promise<string> {
+  read(feed: string, version: RemoteVersion, past = false): Promise<string> {
     if (!this.worker) return Promise.reject(new AppError(ErrorCode.UNAVAILABLE, 'server is stopping'));
     const id = this.nextRead++;
     return new Promise((resolve, reject) => {
       this.reading.set(id, { resolve, reject });
-      this.send({ t: 'read', feed, id, version });
+      this.send({ t: 'read', feed, id, version, past });
     });
   }
 

@@ -27,8 +27,8 @@ export interface LiveDocumentDeps {
    */
   feedBacklog: { rows: number; bytes: number };
   /**
-   * A checkout of the current text that took longer than this (ms) sends the document's later reads
-   * to the change-feed thread; 0 sends them all there.
+   * A checkout of the text that took longer than this (ms) sends the document's later reads (current
+   * text, time travel) to the change-feed thread; 0 sends them all there.
    */
   readOffloadMs: number;
   log: Logger;
@@ -139,15 +139,24 @@ export class LiveDocument implements FeedListener {
     this.touch();
     const committed = this.committed;
     const version = this.replica.toRemote(committed);
+    return { content: await this.checkout(committed, false), version };
+  }
+
+  /**
+   * The text at a committed frontier (`past`: one behind the current text, checked out without
+   * moving the cached view of it): here, or on the change-feed thread once a checkout here has taken
+   * longer than `readOffloadMs`.
+   */
+  private checkout(f: Frontier, past: boolean): Promise<string> | string {
     const limit = this.deps.readOffloadMs;
-    if (this.lost || this.replica.hasTextAt(committed) || (limit > 0 && !this.slowCheckouts)) {
+    if (this.lost || (!past && this.replica.hasTextAt(f)) || (limit > 0 && !this.slowCheckouts)) {
       const started = performance.now();
-      const content = this.replica.textAt(committed);
+      const text = past ? this.replica.textAtPast(f) : this.replica.textAt(f);
       if (performance.now() - started > limit) this.slowCheckouts = true;
-      return { content, version };
+      return text;
     }
     this.loadFeed();
-    return { content: await this.deps.feed.read(this.feedId, version), version };
+    return this.deps.feed.read(this.feedId, this.replica.toRemote(f), past);
   }
 
   /**
@@ -189,7 +198,7 @@ export class LiveDocument implements FeedListener {
    * A version from another instance that has not reached this one yet is read from PostgreSQL first.
    */
   async textAtVersion(version: RemoteVersion): Promise<string> {
-    return this.replica.textAtPast(await this.seenFrontier(version));
+    return this.checkout(await this.seenFrontier(version), true);
   }
 
   /**

@@ -21,8 +21,11 @@ export type ToFeed =
   | { t: 'unload'; feed: string }
   /** Emit every pending event now, then answer `settled`: everything sent before has gone out. */
   | { t: 'settle'; id: number }
-  /** The text at `version` (one the entries sent before reach), answered as `read`. */
-  | { t: 'read'; feed: string; id: number; version: RemoteVersion };
+  /**
+   * The text at `version` (one the entries sent before reach), answered as `read`; `past`: a version
+   * behind the current text, checked out without moving the view kept of the current text.
+   */
+  | { t: 'read'; feed: string; id: number; version: RemoteVersion; past: boolean };
 
 /** Messages from the change-feed thread. */
 export type FromFeed =

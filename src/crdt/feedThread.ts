@@ -146,7 +146,8 @@ function handle(m: ToFeed) {
       const feed = feeds.get(m.feed);
       if (!feed) return post({ t: 'readFailed', id: m.id, message: 'document is reloading; retry' });
       try {
-        return post({ t: 'read', id: m.id, text: feed.replica.textAt(feed.replica.resolve(m.version, 'version')) });
+        const f = feed.replica.resolve(m.version, 'version');
+        return post({ t: 'read', id: m.id, text: m.past ? feed.replica.textAtPast(f) : feed.replica.textAt(f) });
       } catch (err) {
         return post({ t: 'readFailed', id: m.id, message: String((err as Error)?.message ?? err) });
       }

@@ -9,11 +9,12 @@ const env = useServer({ collab: { readOffloadMs: 0 } } as never);
 const STATE = 'query($d: ID!) { document(id: $d) { content length version } }';
 
 describe('reads checked out on the change-feed thread', () => {
-  it('see every acknowledged edit, with the version and length of the same point', async () => {
+  it('see every acknowledged edit, with the version and length of the same point; past versions too', async () => {
     const { token } = await newUser(env.url);
     const doc = await newDocument(env.url, token, 'ab');
     let parents: unknown = doc.version;
     let text = 'ab';
+    const seen: { version: unknown; text: string }[] = [];
     for (let i = 0; i < 20; i++) {
       const ch = i % 3 === 0 ? '🙂' : String.fromCharCode(99 + i);
       const pos = i % [...text].length;
@@ -25,6 +26,11 @@ describe('reads checked out on the change-feed thread', () => {
       text = chars.join('');
       const state = (await ok(env.url, STATE, { d: doc.id }, token)).document;
       expect(state).toEqual({ content: text, length: [...text].length, version: parents });
+      seen.push({ version: parents, text });
+    }
+    for (const s of seen.filter((_, i) => i % 4 === 0)) {
+      const at = await ok(env.url, 'query($d: ID!, $v: Version!) { document(id: $d) { contentAt(version: $v) } }', { d: doc.id, v: s.version }, token);
+      expect(at.document.contentAt).toBe(s.text);
     }
   });
 
