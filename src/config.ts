@@ -111,7 +111,7 @@ const ConfigSchema = z.object({
     feedBacklogRows: z.coerce.number().int().positive().default(5_000),
     /** ...or once they hold this many bytes (FEED_BACKLOG_BYTES, default 16 MiB). */
     feedBacklogBytes: z.coerce.number().int().positive().default(16 * 1024 * 1024),
-    /** A document whose checkout of its text took longer than this many ms has its later reads (current text, time travel) checked out on the change-feed thread; 0: always (READ_OFFLOAD_MS, default 20). */
+    /** A document whose read of its text or history (current text, time travel, blame) took longer than this many ms has its later ones done on the change-feed thread; 0: always (READ_OFFLOAD_MS, default 20). */
     readOffloadMs: z.coerce.number().int().min(0).default(20),
   }),
 });

@@ -1,6 +1,7 @@
 import type { Worker } from 'node:worker_threads';
 import type { Logger } from 'pino';
 import type { FromFeed, ToFeed } from '../crdt/feedProtocol.js';
+import type { Reads } from '../crdt/replica.js';
 import type { RemoteVersion } from '../crdt/version.js';
 import { AppError, ErrorCode } from '../errors.js';
 import { startModuleThread } from '../threads.js';
@@ -19,7 +20,7 @@ export class ChangeFeed {
   private stopping = false;
   private readonly settling = new Map<number, () => void>();
   private nextSettle = 1;
-  private readonly reading = new Map<number, { resolve: (text: string) => void; reject: (e: unknown) => void }>();
+  private readonly reading = new Map<number, { resolve: (result: Reads[keyof Reads]) => void; reject: (e: unknown) => void }>();
   private nextRead = 1;
 
   constructor(private readonly log: Logger) {}
@@ -39,7 +40,7 @@ export class ChangeFeed {
       } else if (m.t === 'read' || m.t === 'readFailed') {
         const r = this.reading.get(m.id);
         this.reading.delete(m.id);
-        if (m.t === 'read') r?.resolve(m.text);
+        if (m.t === 'read') r?.resolve(m.result);
         else r?.reject(new AppError(ErrorCode.UNAVAILABLE, `the text could not be read: ${m.message}; retry`));
       } else this.listeners.get(m.feed)?.onMessage(m);
     });
@@ -82,15 +83,15 @@ export class ChangeFeed {
   }
 
   /**
-   * The text of a loaded feed's document at `version`, checked out on the feed's thread (after every
-   * entry sent before), so a checkout that costs the whole history does not hold up this thread.
+   * A costly read (Replica.read) of a loaded feed's document at `version`, done on the feed's thread
+   * (after every entry sent before), so a checkout that costs the whole history does not hold up this one.
    */
-  read(feed: string, version: RemoteVersion, past = false): Promise<string> {
+  read<K extends keyof Reads>(feed: string, version: RemoteVersion, what: K): Promise<Reads[K]> {
     if (!this.worker) return Promise.reject(new AppError(ErrorCode.UNAVAILABLE, 'server is stopping'));
     const id = this.nextRead++;
     return new Promise((resolve, reject) => {
-      this.reading.set(id, { resolve, reject });
-      this.send({ t: 'read', feed, id, version, past });
+      this.reading.set(id, { resolve: resolve as (r: Reads[keyof Reads]) => void, reject });
+      this.send({ t: 'read', feed, id, version, what });
     });
   }
 

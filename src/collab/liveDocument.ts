@@ -3,7 +3,7 @@ import type pg from 'pg';
 import type { Logger } from 'pino';
 import { transformPositions } from '../crdt/cursor.js';
 import type { FromFeed } from '../crdt/feedProtocol.js';
-import { EngineFailure, UnknownVersionError, entryBytes, type EditResult, type Frontier, type LogEntry, type Replica, type ReplicaLimits, type TextOp } from '../crdt/replica.js';
+import { EngineFailure, UnknownVersionError, entryBytes, type Reads, type EditResult, type Frontier, type LogEntry, type Replica, type ReplicaLimits, type TextOp } from '../crdt/replica.js';
 import type { AuthorRun } from '../crdt/authorship.js';
 import type { RemoteVersion } from '../crdt/version.js';
 import { AppError, ErrorCode, isKnownCode } from '../errors.js';
@@ -27,8 +27,8 @@ export interface LiveDocumentDeps {
    */
   feedBacklog: { rows: number; bytes: number };
   /**
-   * A checkout of the text that took longer than this (ms) sends the document's later reads (current
-   * text, time travel) to the change-feed thread; 0 sends them all there.
+   * A read of the text or history (Replica.read) that took longer than this (ms) sends the
+   * document's later ones to the change-feed thread; 0 sends them all there.
    */
   readOffloadMs: number;
   log: Logger;
@@ -85,8 +85,8 @@ export class LiveDocument implements FeedListener {
    */
   private feedBacklog: { snapshot: Uint8Array | null; entries: LogEntry[]; bytes: number } | null;
   private lost = false;
-  /** A checkout here took longer than `readOffloadMs`: reads go to the change-feed thread. */
-  private slowCheckouts = false;
+  /** A read of the text or history here took longer than `readOffloadMs`: later ones go to the change-feed thread. */
+  private slowReads = false;
   /** Lost because a commit failed, not the engine: the committed text and the feed are still sound. */
   private readable = false;
   lastActive = Date.now();
@@ -139,24 +139,23 @@ export class LiveDocument implements FeedListener {
     this.touch();
     const committed = this.committed;
     const version = this.replica.toRemote(committed);
-    return { content: await this.checkout(committed, false), version };
+    return { content: await this.engineRead('text', committed), version };
   }
 
   /**
-   * The text at a committed frontier (`past`: one behind the current text, checked out without
-   * moving the cached view of it): here, or on the change-feed thread once a checkout here has taken
-   * longer than `readOffloadMs`.
+   * A costly read (Replica.read) at a committed frontier: here, or on the change-feed thread once
+   * one here has taken longer than `readOffloadMs`.
    */
-  private checkout(f: Frontier, past: boolean): Promise<string> | string {
+  private engineRead<K extends keyof Reads>(what: K, f: Frontier): Promise<Reads[K]> | Reads[K] {
     const limit = this.deps.readOffloadMs;
-    if (this.lost || (!past && this.replica.hasTextAt(f)) || (limit > 0 && !this.slowCheckouts)) {
+    if (this.lost || (what === 'text' && this.replica.hasTextAt(f)) || (limit > 0 && !this.slowReads)) {
       const started = performance.now();
-      const text = past ? this.replica.textAtPast(f) : this.replica.textAt(f);
-      if (performance.now() - started > limit) this.slowCheckouts = true;
-      return text;
+      const result = this.replica.read(what, f);
+      if (performance.now() - started > limit) this.slowReads = true;
+      return result;
     }
     this.loadFeed();
-    return this.deps.feed.read(this.feedId, this.replica.toRemote(f), past);
+    return this.deps.feed.read(this.feedId, this.replica.toRemote(f), what);
   }
 
   /**
@@ -198,7 +197,7 @@ export class LiveDocument implements FeedListener {
    * A version from another instance that has not reached this one yet is read from PostgreSQL first.
    */
   async textAtVersion(version: RemoteVersion): Promise<string> {
-    return this.checkout(await this.seenFrontier(version), true);
+    return this.engineRead('pastText', await this.seenFrontier(version));
   }
 
   /**
@@ -207,8 +206,7 @@ export class LiveDocument implements FeedListener {
    */
   async historyAt(version: RemoteVersion | null): Promise<{ bytes: Uint8Array; agents: string[]; content: string; version: RemoteVersion }> {
     const f = await this.seenFrontier(version);
-    const { bytes, agents } = this.replica.historyBytes(f);
-    return { bytes, agents, content: this.replica.textAtPast(f), version: this.replica.toRemote(f) };
+    return { ...(await this.engineRead('history', f)), version: this.replica.toRemote(f) };
   }
 
   /**
@@ -216,8 +214,7 @@ export class LiveDocument implements FeedListener {
    * text. (Which user and when: the operation rows say; see the authorship field.)
    */
   async authorship(version: RemoteVersion | null): Promise<{ text: string; runs: AuthorRun[] }> {
-    const f = await this.seenFrontier(version);
-    return { text: this.replica.textAtPast(f), runs: this.replica.authorship(f) };
+    return this.engineRead('authorship', await this.seenFrontier(version));
   }
 
   /** A version a client may have seen (null: the last committed one), caught up to if it is another instance's. */

@@ -1,4 +1,4 @@
-import type { LogEntry, TextOp } from './replica.js';
+import type { LogEntry, Reads, TextOp } from './replica.js';
 import type { RemoteVersion } from './version.js';
 
 /** One event of a document's change log. */
@@ -21,11 +21,8 @@ export type ToFeed =
   | { t: 'unload'; feed: string }
   /** Emit every pending event now, then answer `settled`: everything sent before has gone out. */
   | { t: 'settle'; id: number }
-  /**
-   * The text at `version` (one the entries sent before reach), answered as `read`; `past`: a version
-   * behind the current text, checked out without moving the view kept of the current text.
-   */
-  | { t: 'read'; feed: string; id: number; version: RemoteVersion; past: boolean };
+  /** One of the costly reads (Replica.read) at `version`, one the entries sent before reach; answered as `read`. */
+  | { t: 'read'; feed: string; id: number; version: RemoteVersion; what: keyof Reads };
 
 /** Messages from the change-feed thread. */
 export type FromFeed =
@@ -34,5 +31,5 @@ export type FromFeed =
   | { t: 'attachFailed'; feed: string; stream: number; code: string; message: string }
   | { t: 'failed'; feed: string; message: string }
   | { t: 'settled'; id: number }
-  | { t: 'read'; id: number; text: string }
+  | { t: 'read'; id: number; result: Reads[keyof Reads] }
   | { t: 'readFailed'; id: number; message: string };

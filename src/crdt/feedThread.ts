@@ -146,8 +146,7 @@ function handle(m: ToFeed) {
       const feed = feeds.get(m.feed);
       if (!feed) return post({ t: 'readFailed', id: m.id, message: 'document is reloading; retry' });
       try {
-        const f = feed.replica.resolve(m.version, 'version');
-        return post({ t: 'read', id: m.id, text: m.past ? feed.replica.textAtPast(f) : feed.replica.textAt(f) });
+        return post({ t: 'read', id: m.id, result: feed.replica.read(m.what, feed.replica.resolve(m.version, 'version')) });
       } catch (err) {
         return post({ t: 'readFailed', id: m.id, message: String((err as Error)?.message ?? err) });
       }

@@ -27,6 +27,18 @@ export type LogEntry =
   | { kind: 'ops'; agent: string; seqStart: number; parents: RemoteVersion; ops: TextOp[] }
   | { kind: 'patch'; patch: Uint8Array };
 
+/** The reads of a document's text and history that cost a checkout or more (see Replica.read). */
+export interface Reads {
+  /** The text at the frontier, moving the cached view of the current text there. */
+  text: string;
+  /** The text at a frontier behind the current one, leaving that view where it is. */
+  pastText: string;
+  /** The text and who wrote each character of it. */
+  authorship: { text: string; runs: AuthorRun[] };
+  /** The history up to the frontier alone (oplog bytes and its agents), with its text. */
+  history: { bytes: Uint8Array; agents: string[]; content: string };
+}
+
 /** A cheap estimate of the memory an entry holds (its text or patch bytes, plus a little per op). */
 export function entryBytes(e: LogEntry): number {
   if (e.kind === 'patch') return 64 + e.patch.byteLength;
@@ -407,6 +419,17 @@ export class Replica {
     if (b.length === 0) return true;
     const merged = this.guard(() => this.oplog.mergeVersions(a, b));
     return keyOf(merged) === keyOf(a);
+  }
+
+  /** One of the costly reads at `f`, by name (so it can be asked of another thread's replica). */
+  read<K extends keyof Reads>(what: K, f: Frontier): Reads[K] {
+    const result: { [P in keyof Reads]: () => Reads[P] } = {
+      text: () => this.textAt(f),
+      pastText: () => this.textAtPast(f),
+      authorship: () => ({ text: this.textAtPast(f), runs: this.authorship(f) }),
+      history: () => ({ ...this.historyBytes(f), content: this.textAtPast(f) }),
+    };
+    return result[what]();
   }
 
   /** Which agent and seq wrote each character of the text at `f` (blame). */

@@ -34,7 +34,7 @@ describe('reads checked out on the change-feed thread', () => {
     }
   });
 
-  it('joinDocument gives the text at the version it gives, while two writers edit concurrently', async () => {
+  it('joinDocument gives the text at the version it gives, while two writers edit concurrently; blame too', async () => {
     const { alice, bob, doc, b } = await twoEditors(env.url, '0123456789');
     const writers = [
       { token: alice.token, agent: doc.agent, parents: doc.version as unknown, seq: 0 },
@@ -62,6 +62,11 @@ describe('reads checked out on the change-feed thread', () => {
     }
     const final = (await ok(env.url, STATE, { d: doc.id }, alice.token)).document;
     expect([...final.content].filter((c) => c === 'x')).toHaveLength(20);
+    // Blame, also read there: every character of the text, each x by the writer that typed it.
+    const spans = (await ok(env.url, 'query($d: ID!) { document(id: $d) { authorship { text userId } } }', { d: doc.id }, alice.token)).document.authorship as { text: string; userId: string }[];
+    expect(spans.map((s) => s.text).join('')).toBe(final.content);
+    const xsBy = (id: string) => spans.filter((s) => s.userId === id).reduce((n, s) => n + [...s.text].filter((c) => c === 'x').length, 0);
+    expect([xsBy(alice.id), xsBy(bob.id)]).toEqual([10, 10]);
   });
 
   it('go on after the change-feed thread is restarted', async () => {
