@@ -180,7 +180,7 @@ export function buildApp(config: Config, log: Logger = pino({ level: config.logL
       rateLimits: services.rateLimits,
     });
     const [wsServer, residentDocuments, presenceNow] = [ws, documents, presence];
-    metrics?.observe({ documents: () => residentDocuments.stats(), webSocketClients: () => wsServer.clientCount, presence: () => presenceNow.stats() });
+    metrics?.readFrom({ documents: () => residentDocuments.stats(), webSocketClients: () => wsServer.clientCount, presence: () => presenceNow.stats() });
     await new Promise<void>((resolve, reject) => {
       http!.once('error', reject);
       http!.listen(config.port, config.host, () => resolve());

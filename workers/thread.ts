@@ -1,7 +1,6 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { pino } from 'pino';
 import { createPool } from '../src/db/client.js';
-import type { Retention } from './index.js';
 import { startWorker, type WorkerRunner } from './runner.js';
 import type { FromWorkerThread, ToWorkerThread, WorkerThreadData } from './threadProtocol.js';
 
@@ -27,7 +26,7 @@ port.on('message', (m: ToWorkerThread) => {
 });
 
 try {
-  runner = await startWorker(pool, log, data.retention satisfies Retention);
+  runner = await startWorker(pool, log, data.retention);
   post({ t: 'started' });
 } catch (err) {
   await pool.end().catch(() => undefined);

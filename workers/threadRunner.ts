@@ -1,5 +1,5 @@
 import type { Worker } from 'node:worker_threads';
-import type { Logger } from 'pino';
+import type { Level, Logger } from 'pino';
 import { startModuleThread } from '../src/threads.js';
 import type { WorkerRunner } from './runner.js';
 import type { FromWorkerThread, ToWorkerThread, WorkerThreadData } from './threadProtocol.js';
@@ -55,13 +55,12 @@ export async function startWorkerThread(data: WorkerThreadData, log: Logger): Pr
   };
 }
 
-const LEVELS: Record<number, 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal'> = { 10: 'trace', 20: 'debug', 30: 'info', 40: 'warn', 50: 'error', 60: 'fatal' };
-
 /** Writes one of the thread's pino lines through the server's logger (which adds its own time and pid). */
 function relay(log: Logger, line: string): void {
   try {
     const { level, time: _time, pid: _pid, hostname: _hostname, msg, ...fields } = JSON.parse(line) as Record<string, unknown>;
-    log[LEVELS[Number(level)] ?? 'info']({ thread: 'jobs', ...fields }, String(msg ?? ''));
+    const label = (log.levels.labels[Number(level)] ?? 'info') as Level;
+    log[label]({ thread: 'jobs', ...fields }, String(msg ?? ''));
   } catch {
     log.info({ thread: 'jobs' }, line.trim());
   }

@@ -41,7 +41,7 @@ export class ChangeFeed {
         const r = this.reading.get(m.id);
         this.reading.delete(m.id);
         if (m.t === 'read') r?.resolve(m.result);
-        else r?.reject(new AppError(ErrorCode.UNAVAILABLE, `the text could not be read: ${m.message}; retry`));
+        else r?.reject(new AppError(ErrorCode.UNAVAILABLE, `the document could not be read: ${m.message}; retry`));
       } else this.listeners.get(m.feed)?.onMessage(m);
     });
     worker.on('error', (err) => this.log.error({ err }, 'change-feed thread failed'));

@@ -96,7 +96,7 @@ export class Committer {
       }
       const e = isUnavailable(err) ? new AppError(ErrorCode.UNAVAILABLE, 'the database is unavailable; retry the edit') : err;
       if (!isUnavailable(err)) this.log.error({ err, documents: batch.map((r) => r.documentId) }, 'operation commit failed');
-      this.observer.commitFailed(rowCount(batch));
+      this.observer.commitFailed();
       for (const r of batch) r.reject(e);
     }
   }

@@ -5,8 +5,8 @@
 export interface CollabObserver {
   /** A group commit wrote `rows` operation rows in `seconds`. */
   committed(rows: number, seconds: number): void;
-  /** A group commit of `rows` rows failed (the writers were told to retry). */
-  commitFailed(rows: number): void;
+  /** A group commit failed (its writers were told to retry). */
+  commitFailed(): void;
   /** A document was loaded from storage in `seconds`. */
   loaded(seconds: number): void;
   /** A resident replica was replaced from storage: its engine failed, or a commit did. */

@@ -49,7 +49,7 @@ export class Metrics implements CollabObserver {
   }
 
   /** Registers the gauges read from the running parts at each scrape. */
-  observe(sources: MetricSources): void {
+  readFrom(sources: MetricSources): void {
     const gauge = (name: string, help: string, read: () => number) =>
       new Gauge({
         name,
