@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { edit, newDocument, newUser, subscribeChanges, wsClient } from '../helpers/client.js';
 import { useServer } from '../helpers/fixture.js';
+import { loseReplica } from '../helpers/server.js';
 
 const env = useServer();
 const off = useServer({ metrics: false } as never);
@@ -75,8 +76,7 @@ describe('Prometheus metrics at /metrics', () => {
     const doc = await newDocument(env.url, token, 'r');
     const before = (await scrape(env.url)).samples.get('cowrite_document_reloads_total{cause="engine"}') ?? 0;
     // The engine instance behind this document is gone, as after a WASM trap.
-    const live = env.server.app.services.documents.peek(doc.id)!;
-    (live as unknown as { replica: { free(): void } }).replica.free();
+    loseReplica(env.server, doc.id);
     const r = await edit(env.url, token, { documentId: doc.id, agent: doc.agent, seq: 0, parents: doc.version, ops: [{ insert: { pos: 1, text: '!' } }] });
     expect(r.errors?.[0]?.extensions?.code).toBe('UNAVAILABLE');
     expect((await scrape(env.url)).samples.get('cowrite_document_reloads_total{cause="engine"}')).toBe(before + 1);

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { codeOf, edit, gql, join, newDocument, newUser, ok, twoEditors } from '../helpers/client.js';
 import { useServer } from '../helpers/fixture.js';
+import { crashFeedThread } from '../helpers/server.js';
 
 // Every read of the current text is checked out on the change-feed thread (as a document's reads are
 // once a checkout on the main thread has been slow), not on the thread that takes edits.
@@ -73,8 +74,7 @@ describe('reads checked out on the change-feed thread', () => {
     const { token } = await newUser(env.url);
     const doc = await newDocument(env.url, token, 'feed');
     expect((await ok(env.url, STATE, { d: doc.id }, token)).document.content).toBe('feed');
-    const feed = (env.server.app.services.documents as unknown as { feed: { worker: { terminate(): Promise<number> } } }).feed;
-    await feed.worker.terminate();
+    await crashFeedThread(env.server);
     // A read caught by the restart is refused as UNAVAILABLE (retry); after that they are answered.
     let r = await gql(env.url, STATE, { d: doc.id }, token);
     for (let i = 0; i < 20 && codeOf(r) === 'UNAVAILABLE'; i++) {

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { content, edit, newDocument, newUser, replay, subscribeChanges, wsClient } from '../helpers/client.js';
 import { useServer } from '../helpers/fixture.js';
+import { crashFeedThread, loseReplica } from '../helpers/server.js';
 
 const env = useServer({ collab: { idleMs: 300 } } as never);
 
@@ -16,8 +17,7 @@ describe('live documents recover and unload', () => {
     expect(first.errors).toBeUndefined();
 
     // The engine instance behind this document is gone, as after a WASM trap.
-    const live = env.server.app.services.documents.peek(hurt.id)!;
-    (live as unknown as { replica: { free(): void } }).replica.free();
+    loseReplica(env.server, hurt.id);
 
     const during = await edit(env.url, token, { documentId: hurt.id, agent: hurt.agent, seq: 1, parents: first.data.editDocument.version, ops: [{ insert: { pos: 5, text: '?' } }] });
     expect(during.errors?.[0]?.extensions?.code).toBe('UNAVAILABLE');
@@ -45,8 +45,7 @@ describe('live documents recover and unload', () => {
     await sub.until(() => replay('', sub.events) === 'feed1');
 
     // The thread goes away, as after a crash.
-    const feed = (env.server.app.services.documents as unknown as { feed: { worker: { terminate(): Promise<number> } } }).feed;
-    await feed.worker.terminate();
+    await crashFeedThread(env.server);
 
     let parents = first.data.editDocument.version;
     for (let i = 1; i <= 3; i++) {

@@ -23,3 +23,14 @@ export async function startServer(databaseUrl: string, overrides: Overrides & { 
   const { url, port } = await app.start();
   return { app, url, port, wsUrl: url.replace(/^http/, 'ws'), stop: () => app.stop() };
 }
+
+/** Frees the engine instance behind a resident document, as a WASM trap would (the document must be resident). */
+export function loseReplica(server: TestServer, documentId: string): void {
+  const live = server.app.services.documents.peek(documentId)!;
+  (live as unknown as { replica: { free(): void } }).replica.free();
+}
+
+/** Ends the change-feed thread, as a crash would; the server starts a new one. */
+export async function crashFeedThread(server: TestServer): Promise<void> {
+  await (server.app.services.documents as unknown as { feed: { worker: { terminate(): Promise<number> } } }).feed.worker.terminate();
+}
