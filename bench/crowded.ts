@@ -12,7 +12,8 @@ const WINDOW = 5;
 /**
  * The engine's worst case: 16 writers flat out on one document, each sending its next edit against the
  * version its last reply returned (which holds only its own edits, so writers are always concurrent),
- * while the document's text is read twice a second, snapshot jobs run, and another document is edited.
+ * while the document's text is read twice a second, snapshot jobs run, another document is edited, and
+ * a participant who does not type keeps a cursor in it (moved through every edit, a transform too).
  */
 export async function crowded(): Promise<void> {
   header(`Crowded document: ${WRITERS} writers flat out on one document, ${SUBSCRIBERS} subscribers, its text read twice a second, jobs running, ${SECONDS} s in ${WINDOW} s windows`, 'npm run bench -- crowded');
@@ -29,6 +30,7 @@ export async function crowded(): Promise<void> {
     const probeLatency: number[][] = Array.from({ length: windows }, () => []);
     const otherLatency: number[][] = Array.from({ length: windows }, () => []);
     const readLatency: number[][] = Array.from({ length: windows }, () => []);
+    const cursorMoves = new Array<number>(windows).fill(0);
     let start = 0;
     const windowOf = (t: number) => Math.min(windows - 1, Math.floor((t - start) / (WINDOW * 1000)));
 
@@ -54,6 +56,24 @@ export async function crowded(): Promise<void> {
     const writers = await Promise.all(Array.from({ length: WRITERS }, () => joinDoc(url, token, doc)));
     const probe = await joinDoc(url, token, doc);
     const otherWriter = await joinDoc(url, token, other);
+
+    // A participant who only watches: present (held by its subscription), its cursor selecting the
+    // end of the first line, which the writers type after; a watcher counts the moves shown to it.
+    const parked = await joinDoc(url, token, doc);
+    const presence = wsClient(url, token);
+    const PRESENCE = 'subscription($d: ID!, $a: String) { documentPresence(documentId: $d, agent: $a) { participants { agent cursor { head } } } }';
+    const hold = presence.subscribe({ query: PRESENCE, variables: { d: doc, a: parked.agent } }, { next: () => undefined, error: (e) => console.error('presence failed', e), complete: () => undefined });
+    const watch = presence.subscribe<{ documentPresence: { participants: { agent: string; cursor: { head: number } | null }[] } }>(
+      { query: PRESENCE, variables: { d: doc } },
+      {
+        next: (r) => {
+          if (start > 0 && r.data?.documentPresence.participants.some((p) => p.agent === parked.agent)) cursorMoves[windowOf(performance.now())]!++;
+        },
+        error: (e) => console.error('presence failed', e),
+        complete: () => undefined,
+      },
+    );
+    await gqlOk(url, 'mutation($d: ID!, $a: String!, $c: CursorInput, $v: Version) { updatePresence(documentId: $d, agent: $a, cursor: $c, version: $v) { agent } }', { d: doc, a: parked.agent, c: { anchor: 7, head: 8 }, v: parked.version }, token);
 
     // Other document, before the crowd: its ack latency alone.
     const otherState = { seq: 0, parents: otherWriter.version };
@@ -118,18 +138,22 @@ export async function crowded(): Promise<void> {
     await new Promise((r) => setTimeout(r, 2000)); // let the last events arrive
 
     console.log(`    other document alone (before the crowd): ack p50 ${fmt(percentile(alone, 50))} ms, p99 ${fmt(percentile(alone, 99))} ms`);
-    console.log('    window     edits/s   event latency p50 / p99 (ms, probe to last subscriber)   other-document ack p50 / p99 (ms)   read of the crowded text p50 (ms)');
+    console.log('    window     edits/s   event latency p50 / p99 (ms, probe to last subscriber)   other-document ack p50 / p99 (ms)   read of the crowded text p50 (ms)   parked cursor moves shown');
     for (let i = 0; i < windows; i++) {
       const pl = probeLatency[i]!;
       const ol = otherLatency[i]!;
       console.log(
         `    ${String(i * WINDOW).padStart(3)}-${String((i + 1) * WINDOW).padEnd(3)}s ${fmt(acks[i]! / WINDOW, 0).padStart(9)}   ${fmt(percentile(pl, 50)).padStart(8)} / ${fmt(percentile(pl, 99)).padEnd(8)} (${pl.length} probes)`.padEnd(88) +
           `${fmt(percentile(ol, 50))} / ${fmt(percentile(ol, 99))}`.padEnd(36) +
-          fmt(percentile(readLatency[i]!, 50)),
+          fmt(percentile(readLatency[i]!, 50)).padEnd(36) +
+          String(cursorMoves[i]),
       );
     }
     const total = acks.reduce((a, b) => a + b, 0);
     console.log(`    total ${total} acknowledged edits; last window / first window = ${fmt(acks[windows - 1]! / acks[0]!)} (target >= 0.5)`);
+    hold();
+    watch();
+    await presence.dispose();
     for (const c of clients) await c.dispose();
   } finally {
     await server.stop();

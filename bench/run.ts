@@ -2,6 +2,7 @@ import { closeAgent } from './lib/http.js';
 import { coldload } from './coldload.js';
 import { crowded } from './crowded.js';
 import { failover } from './failover.js';
+import { firstread } from './firstread.js';
 import { fanout } from './fanout.js';
 import { history } from './history.js';
 import { presence } from './presence.js';
@@ -9,7 +10,7 @@ import { replay } from './replay.js';
 import { throughput } from './throughput.js';
 
 /** `npm run bench` runs every benchmark; `npm run bench -- NAME...` runs some. */
-const all: Record<string, () => Promise<void>> = { throughput, crowded, fanout, replay, coldload, presence, failover, history };
+const all: Record<string, () => Promise<void>> = { throughput, crowded, firstread, fanout, replay, coldload, presence, failover, history };
 const names = process.argv.slice(2).length ? process.argv.slice(2) : Object.keys(all);
 for (const name of names) {
   const run = all[name];

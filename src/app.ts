@@ -80,7 +80,7 @@ export function buildApp(config: Config, log: Logger = pino({ level: config.logL
       idleMs: config.collab.idleMs,
       jobs: config.collab,
       feedBacklog: { rows: config.collab.feedBacklogRows, bytes: config.collab.feedBacklogBytes },
-      readOffloadMs: config.collab.readOffloadMs,
+      readOffload: { ms: config.collab.readOffloadMs, concurrentEdits: config.collab.readOffloadConcurrentEdits },
       observer: metrics ?? undefined,
     });
     await documents.start();

@@ -113,6 +113,8 @@ const ConfigSchema = z.object({
     feedBacklogBytes: z.coerce.number().int().positive().default(16 * 1024 * 1024),
     /** A document whose read of its text or history (current text, time travel, blame) took longer than this many ms has its later ones done on the change-feed thread; 0: always (READ_OFFLOAD_MS, default 20). */
     readOffloadMs: z.coerce.number().int().min(0).default(20),
+    /** ...and so does a document once this many edits were committed while its history had concurrent heads, before any read is slow (READ_OFFLOAD_CONCURRENT_EDITS, default 256; 0: never for this reason). */
+    readOffloadConcurrentEdits: z.coerce.number().int().min(0).default(256),
   }),
 });
 
@@ -175,6 +177,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Deep
       feedBacklogRows: env.FEED_BACKLOG_ROWS,
       feedBacklogBytes: env.FEED_BACKLOG_BYTES,
       readOffloadMs: env.READ_OFFLOAD_MS,
+      readOffloadConcurrentEdits: env.READ_OFFLOAD_CONCURRENT_EDITS,
     },
   };
   const config = ConfigSchema.parse(fromEnv);

@@ -1,6 +1,6 @@
 import type { Worker } from 'node:worker_threads';
 import type { Logger } from 'pino';
-import type { FromFeed, ToFeed } from '../crdt/feedProtocol.js';
+import type { FromFeed, Rebased, ToFeed } from '../crdt/feedProtocol.js';
 import type { Reads } from '../crdt/replica.js';
 import type { RemoteVersion } from '../crdt/version.js';
 import { AppError, ErrorCode } from '../errors.js';
@@ -20,7 +20,8 @@ export class ChangeFeed {
   private stopping = false;
   private readonly settling = new Map<number, () => void>();
   private nextSettle = 1;
-  private readonly reading = new Map<number, { resolve: (result: Reads[keyof Reads]) => void; reject: (e: unknown) => void }>();
+  /** Reads and rebases asked of the thread and not answered yet, by id. */
+  private readonly reading = new Map<number, { resolve: (result: never) => void; reject: (e: unknown) => void }>();
   private nextRead = 1;
 
   constructor(private readonly log: Logger) {}
@@ -37,10 +38,10 @@ export class ChangeFeed {
       if (m.t === 'settled') {
         this.settling.get(m.id)?.();
         this.settling.delete(m.id);
-      } else if (m.t === 'read' || m.t === 'readFailed') {
+      } else if (m.t === 'read' || m.t === 'rebased' || m.t === 'readFailed') {
         const r = this.reading.get(m.id);
         this.reading.delete(m.id);
-        if (m.t === 'read') r?.resolve(m.result);
+        if (m.t !== 'readFailed') r?.resolve(m.result as never);
         else r?.reject(new AppError(ErrorCode.UNAVAILABLE, `the document could not be read: ${m.message}; retry`));
       } else this.listeners.get(m.feed)?.onMessage(m);
     });
@@ -87,11 +88,20 @@ export class ChangeFeed {
    * (after every entry sent before), so a checkout that costs the whole history does not hold up this one.
    */
   read<K extends keyof Reads>(feed: string, version: RemoteVersion, what: K): Promise<Reads[K]> {
+    return this.ask((id) => ({ t: 'read', feed, id, version, what }));
+  }
+
+  /** Cursor positions at `from` moved, on the feed's thread, through every later edit it holds (a transform). */
+  rebase(feed: string, from: RemoteVersion, positions: number[]): Promise<Rebased> {
+    return this.ask((id) => ({ t: 'rebase', feed, id, from, positions }));
+  }
+
+  private ask<T>(message: (id: number) => ToFeed): Promise<T> {
     if (!this.worker) return Promise.reject(new AppError(ErrorCode.UNAVAILABLE, 'server is stopping'));
     const id = this.nextRead++;
-    return new Promise((resolve, reject) => {
-      this.reading.set(id, { resolve: resolve as (r: Reads[keyof Reads]) => void, reject });
-      this.send({ t: 'read', feed, id, version, what });
+    return new Promise<T>((resolve, reject) => {
+      this.reading.set(id, { resolve: resolve as (r: never) => void, reject });
+      this.send(message(id));
     });
   }
 

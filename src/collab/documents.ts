@@ -25,8 +25,8 @@ export interface DocumentsOptions {
   jobs: JobThresholds;
   /** See LiveDocumentDeps.feedBacklog. */
   feedBacklog: { rows: number; bytes: number };
-  /** See LiveDocumentDeps.readOffloadMs. */
-  readOffloadMs: number;
+  /** See LiveDocumentDeps.readOffload. */
+  readOffload: { ms: number; concurrentEdits: number };
   /** Told of commits, loads and reloads (metrics). */
   observer?: CollabObserver;
 }
@@ -67,7 +67,8 @@ export class Documents {
       limits: opts.limits,
       streamBounds: opts.streamBounds,
       feedBacklog: opts.feedBacklog,
-      readOffloadMs: opts.readOffloadMs,
+      readOffload: opts.readOffload,
+      observer: this.observer,
       log: opts.log,
       announce: (documentId, fromOrder, toOrder, entries) => this.announce(documentId, fromOrder, toOrder, entries),
       onLost: (doc, reason, readable) => (readable ? this.reload(doc, reason) : this.replace(doc, reason)),

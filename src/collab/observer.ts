@@ -11,6 +11,8 @@ export interface CollabObserver {
   loaded(seconds: number): void;
   /** A resident replica was replaced from storage: its engine failed, or a commit did. */
   reloaded(cause: 'engine' | 'storage'): void;
+  /** A costly read (Replica.read, by name) or a cursor rebase was sent to the change-feed thread. */
+  offloaded(what: string): void;
 }
 
 export const noObserver: CollabObserver = {
@@ -18,4 +20,5 @@ export const noObserver: CollabObserver = {
   commitFailed: () => undefined,
   loaded: () => undefined,
   reloaded: () => undefined,
+  offloaded: () => undefined,
 };

@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import type { Rebased } from '../crdt/feedProtocol.js';
 import type { RemoteVersion } from '../crdt/version.js';
 import type { Bus } from '../realtime/bus.js';
 import type { Topics } from '../realtime/topics.js';
@@ -24,8 +25,17 @@ export interface PresenceOptions {
 
 /** How a participant's cursor looks on this instance: moved through the edits made since it was sent. */
 interface Shown {
+  /** The update it was moved from (sourceOf): once the participant sends another, this is stale. */
+  from: string;
   version: RemoteVersion;
-  cursor: Cursor | null;
+  cursor: Cursor;
+}
+
+/** One cursor to move, from where it is known to be. */
+interface Moving {
+  agent: string;
+  from: string;
+  cursor: Cursor;
 }
 
 /** Presence of one document on this instance. */
@@ -47,6 +57,13 @@ interface DocPresence {
   snapshot: PresenceEvent | null;
   /** The document version cursors were last moved to. */
   lastVersion: string;
+  /**
+   * Cursors are being moved on the change-feed thread: the next move waits for it, and after it for
+   * three times as long (until `rebaseAfter`), so moving cursors takes at most a quarter of that
+   * thread's time, which it shares with the document's subscribers' events.
+   */
+  rebasing: boolean;
+  rebaseAfter: number;
   loaded: Promise<void> | null;
 }
 
@@ -166,7 +183,7 @@ export class Presence {
   private doc(id: string): DocPresence {
     let d = this.docs.get(id);
     if (!d) {
-      d = { participants: new Map(), shown: new Map(), streams: new Set(), held: new Map(), outUpserts: new Set(), outLeaves: new Set(), changed: new Set(), left: new Set(), idle: new Set(), snapshot: null, lastVersion: '', loaded: null };
+      d = { participants: new Map(), shown: new Map(), streams: new Set(), held: new Map(), outUpserts: new Set(), outLeaves: new Set(), changed: new Set(), left: new Set(), idle: new Set(), snapshot: null, lastVersion: '', rebasing: false, rebaseAfter: 0, loaded: null };
       this.docs.set(id, d);
     }
     return d;
@@ -244,43 +261,75 @@ export class Presence {
   }
 
   /**
-   * Moves every cursor through the edits committed since it was sent, so it stays on its character;
-   * those that moved are delivered again. Cursors sharing a version share one walk of the history.
+   * Moves every cursor through the edits committed since it was last shown (or sent, if it is newer),
+   * so it stays on its character; those that moved are delivered again. Cursors at one version share
+   * one walk of the history. On a document whose transforms are slow this runs on the change-feed
+   * thread, and what it moves is delivered at a later tick.
    */
   private rebase(id: string, d: DocPresence, force: boolean): void {
     const live = this.opts.documents.peek(id);
-    if (!live) return;
+    if (!live || d.rebasing || performance.now() < d.rebaseAfter) return;
     const now = JSON.stringify(live.version());
     if (!force && now === d.lastVersion && d.changed.size === 0) return;
     d.lastVersion = now;
-    const groups = new Map<string, Participant[]>();
+    const groups = new Map<string, { version: RemoteVersion; moving: Moving[] }>();
     for (const p of d.participants.values()) {
       if (!p.cursor) continue;
-      const k = JSON.stringify(p.version);
-      const g = groups.get(k);
-      if (g) g.push(p);
-      else groups.set(k, [p]);
+      const from = sourceOf(p);
+      const shown = d.shown.get(p.agent);
+      const start = shown?.from === from ? shown : { version: p.version, cursor: p.cursor };
+      const k = JSON.stringify(start.version);
+      let g = groups.get(k);
+      if (!g) groups.set(k, (g = { version: start.version, moving: [] }));
+      g.moving.push({ agent: p.agent, from, cursor: start.cursor });
     }
+    const later: Promise<void>[] = [];
     for (const g of groups.values()) {
-      const moved = live.rebase(g[0]!.version, g.flatMap((p) => [p.cursor!.anchor, p.cursor!.head]));
-      if (!moved) continue;
-      g.forEach((p, i) => {
-        const cursor = { anchor: moved.positions[2 * i]!, head: moved.positions[2 * i + 1]! };
-        const before = d.shown.get(p.agent);
-        d.shown.set(p.agent, { version: moved.version, cursor });
-        if (before && (before.cursor?.anchor !== cursor.anchor || before.cursor?.head !== cursor.head)) d.changed.add(p.agent);
-      });
+      const moved = live.rebase(g.version, g.moving.flatMap((m) => [m.cursor.anchor, m.cursor.head]));
+      if (moved instanceof Promise) later.push(moved.then((r) => this.show(d, g.moving, r)));
+      else this.show(d, g.moving, moved);
     }
+    if (later.length === 0) return;
+    d.rebasing = true;
+    const started = performance.now();
+    void Promise.all(later).finally(() => {
+      d.rebasing = false;
+      const ended = performance.now();
+      d.rebaseAfter = ended + 3 * (ended - started);
+    });
+  }
+
+  /** Records where cursors moved to; those whose participant has sent a newer update since are left alone. */
+  private show(d: DocPresence, moving: Moving[], moved: Rebased | null): void {
+    if (!moved) {
+      d.lastVersion = ''; // not now (an edit was being committed, say): the next tick tries again
+      return;
+    }
+    moving.forEach((m, i) => {
+      const p = d.participants.get(m.agent);
+      if (!p?.cursor || sourceOf(p) !== m.from) return;
+      const cursor = { anchor: moved.positions[2 * i]!, head: moved.positions[2 * i + 1]! };
+      const before = this.shownCursor(d, p);
+      d.shown.set(m.agent, { from: m.from, version: moved.version, cursor });
+      if (before?.anchor !== cursor.anchor || before?.head !== cursor.head) d.changed.add(m.agent);
+    });
+  }
+
+  /** The cursor subscribers were last shown for a participant: moved, or as sent. */
+  private shownCursor(d: DocPresence, p: Participant): Cursor | null {
+    const shown = d.shown.get(p.agent);
+    return shown && p.cursor && shown.from === sourceOf(p) ? shown.cursor : p.cursor;
   }
 
   /** A participant as this instance's subscribers see it: cursor moved to the current version, idle when quiet. */
   private view(d: DocPresence, p: Participant): Participant {
     const shown = d.shown.get(p.agent);
+    const moved = shown && p.cursor && shown.from === sourceOf(p) ? shown : null;
     const idle = Date.now() - p.lastActiveAt > this.opts.idleMs;
     return {
       ...p,
-      cursor: shown?.cursor ?? p.cursor,
-      version: shown?.version ?? p.version,
+      cursor: moved?.cursor ?? p.cursor,
+      version: moved?.version ?? p.version,
       status: idle ? 'IDLE' : p.status,
     };
   }
@@ -306,6 +355,11 @@ export class Presence {
       if (d.streams.size === 0 && d.participants.size === 0 && d.left.size === 0 && d.outLeaves.size === 0) this.docs.delete(id);
     }
   }
+}
+
+/** Names the cursor update a participant last sent (positions and the version they refer to). */
+function sourceOf(p: Participant): string {
+  return p.cursor ? `${p.cursor.anchor}:${p.cursor.head}@${JSON.stringify(p.version)}` : '';
 }
 
 /** A stable colour per user (so every client shows the same one): a hue from the id, as #rrggbb. */

@@ -11,6 +11,12 @@ export interface FeedChange {
   agents: string[];
 }
 
+/** Cursor positions moved to a later version of the text: they sit before the same characters there. */
+export interface Rebased {
+  version: RemoteVersion;
+  positions: number[];
+}
+
 /** Messages to the change-feed thread. `feed` names one loaded copy of a document. */
 export type ToFeed =
   | { t: 'load'; feed: string; documentId: string; snapshot: Uint8Array | null; entries: LogEntry[] }
@@ -22,7 +28,9 @@ export type ToFeed =
   /** Emit every pending event now, then answer `settled`: everything sent before has gone out. */
   | { t: 'settle'; id: number }
   /** One of the costly reads (Replica.read) at `version`, one the entries sent before reach; answered as `read`. */
-  | { t: 'read'; feed: string; id: number; version: RemoteVersion; what: keyof Reads };
+  | { t: 'read'; feed: string; id: number; version: RemoteVersion; what: keyof Reads }
+  /** Positions at `from` moved through every later edit the feed holds; answered as `rebased`. */
+  | { t: 'rebase'; feed: string; id: number; from: RemoteVersion; positions: number[] };
 
 /** Messages from the change-feed thread. */
 export type FromFeed =
@@ -32,4 +40,5 @@ export type FromFeed =
   | { t: 'failed'; feed: string; message: string }
   | { t: 'settled'; id: number }
   | { t: 'read'; id: number; result: Reads[keyof Reads] }
+  | { t: 'rebased'; id: number; result: Rebased }
   | { t: 'readFailed'; id: number; message: string };

@@ -1,5 +1,6 @@
 import { parentPort } from 'node:worker_threads';
 import { AppError } from '../errors.js';
+import { transformPositions } from './cursor.js';
 import type { FeedChange, FromFeed, ToFeed } from './feedProtocol.js';
 import { Replica, type Frontier } from './replica.js';
 
@@ -147,6 +148,17 @@ function handle(m: ToFeed) {
       if (!feed) return post({ t: 'readFailed', id: m.id, message: 'document is reloading; retry' });
       try {
         return post({ t: 'read', id: m.id, result: feed.replica.read(m.what, feed.replica.resolve(m.version, 'version')) });
+      } catch (err) {
+        return post({ t: 'readFailed', id: m.id, message: String((err as Error)?.message ?? err) });
+      }
+    }
+    case 'rebase': {
+      const feed = feeds.get(m.feed);
+      if (!feed) return post({ t: 'readFailed', id: m.id, message: 'document is reloading; retry' });
+      try {
+        const { replica } = feed;
+        const positions = transformPositions(m.positions, replica.changesSince(replica.resolve(m.from, 'version')));
+        return post({ t: 'rebased', id: m.id, result: { version: replica.toRemote(replica.frontier()), positions } });
       } catch (err) {
         return post({ t: 'readFailed', id: m.id, message: String((err as Error)?.message ?? err) });
       }

@@ -21,6 +21,7 @@ export class Metrics implements CollabObserver {
   private readonly commitFailures: Counter;
   private readonly loads: Histogram;
   private readonly reloads: Counter<'cause'>;
+  private readonly offloads: Counter<'what'>;
 
   constructor() {
     const registers = [this.registry];
@@ -44,6 +45,12 @@ export class Metrics implements CollabObserver {
       name: 'cowrite_document_reloads_total',
       help: 'Resident replicas replaced from storage, by cause: engine (the CRDT engine failed) or storage (a commit failed).',
       labelNames: ['cause'],
+      registers,
+    });
+    this.offloads = new Counter({
+      name: 'cowrite_offloaded_reads_total',
+      help: 'Reads of a slow (crowded) document done on the change-feed thread instead of the main one, by what: text, pastText, authorship, history, rebase (presence cursors).',
+      labelNames: ['what'],
       registers,
     });
   }
@@ -82,6 +89,10 @@ export class Metrics implements CollabObserver {
 
   reloaded(cause: 'engine' | 'storage'): void {
     this.reloads.inc({ cause });
+  }
+
+  offloaded(what: string): void {
+    this.offloads.inc({ what });
   }
 
   /** The exposition text and its content type. */

@@ -64,6 +64,14 @@ describe('presence', () => {
     expect(r2.errors).toBeUndefined();
     await watcher.until(() => watcher.present.get(two.agent)?.cursor?.head === 8);
     expect(watcher.present.get(two.agent)!.cursor).toEqual({ anchor: 8, head: 8 });
+
+    // A cursor taken away is shown as none, not where it was last moved to; one sent again is shown as sent.
+    await gql(env.url, UPDATE_PRESENCE, { d: doc.id, agent: two.agent, cursor: null }, token);
+    await watcher.until(() => watcher.present.get(two.agent)?.cursor === null);
+    const latest = await content(env.url, token, doc.id);
+    await gql(env.url, UPDATE_PRESENCE, { d: doc.id, agent: two.agent, cursor: { anchor: 1, head: 2 }, version: latest.version }, token);
+    await watcher.until(() => watcher.present.get(two.agent)?.cursor?.anchor === 1);
+    expect(watcher.present.get(two.agent)).toMatchObject({ cursor: { anchor: 1, head: 2 }, version: latest.version });
     held.dispose();
     watcher.dispose();
     await ws.dispose();

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { codeOf, edit, gql, join, newDocument, newUser, ok, twoEditors } from '../helpers/client.js';
+import { codeOf, content, edit, gql, join, newDocument, newUser, ok, subscribePresence, twoEditors, UPDATE_PRESENCE, wsClient } from '../helpers/client.js';
 import { useServer } from '../helpers/fixture.js';
 import { crashFeedThread } from '../helpers/server.js';
 
@@ -8,6 +8,16 @@ import { crashFeedThread } from '../helpers/server.js';
 const env = useServer({ collab: { readOffloadMs: 0 } } as never);
 
 const STATE = 'query($d: ID!) { document(id: $d) { content length version } }';
+
+// Here no read is ever slow enough to be sent there: only concurrent edits do it (20 of them).
+const crowding = useServer({ collab: { readOffloadMs: 60_000, readOffloadConcurrentEdits: 20 } } as never);
+
+/** How many reads of `what` the server did on the change-feed thread (its Prometheus counter). */
+async function offloaded(graphqlUrl: string, what: string): Promise<number> {
+  const text = await (await fetch(graphqlUrl.replace('/graphql', '/metrics'))).text();
+  const line = text.split('\n').find((l) => l.startsWith(`cowrite_offloaded_reads_total{what="${what}"} `));
+  return line ? Number(line.split(' ')[1]) : 0;
+}
 
 describe('reads checked out on the change-feed thread', () => {
   it('see every acknowledged edit, with the version and length of the same point; past versions too', async () => {
@@ -68,6 +78,76 @@ describe('reads checked out on the change-feed thread', () => {
     expect(spans.map((s) => s.text).join('')).toBe(final.content);
     const xsBy = (id: string) => spans.filter((s) => s.userId === id).reduce((n, s) => n + [...s.text].filter((c) => c === 'x').length, 0);
     expect([xsBy(alice.id), xsBy(bob.id)]).toEqual([10, 10]);
+  });
+
+  it('move presence cursors through later edits there too, each time from where they were last shown', async () => {
+    const { token } = await newUser(env.url);
+    const doc = await newDocument(env.url, token, 'hello 😀 world');
+    const two = await join(env.url, token, doc.id);
+    const ws = wsClient(env.wsUrl, token);
+    const watcher = subscribePresence(ws, doc.id);
+    const held = subscribePresence(ws, doc.id, two.agent);
+    await watcher.until(() => watcher.present.has(two.agent));
+    await gql(env.url, UPDATE_PRESENCE, { d: doc.id, agent: two.agent, cursor: { anchor: 8, head: 13 }, version: doc.version }, token);
+    await watcher.until(() => watcher.present.get(two.agent)?.cursor?.anchor === 8);
+    let parents: unknown = doc.version;
+    for (let i = 0; i < 6; i++) {
+      // Typing before the selection pushes it right; each move is delivered with the version it is at.
+      const r = await edit(env.url, token, { documentId: doc.id, agent: doc.agent, seq: i, parents, ops: [{ insert: { pos: 0, text: i % 2 ? '¡' : '🙂' } }] });
+      expect(r.errors).toBeUndefined();
+      parents = r.data.editDocument.version;
+      await watcher.until(() => watcher.present.get(two.agent)?.cursor?.anchor === 9 + i);
+      const now = await content(env.url, token, doc.id);
+      await watcher.until(() => JSON.stringify(watcher.present.get(two.agent)?.version) === JSON.stringify(now.version));
+      const c = watcher.present.get(two.agent)!.cursor!;
+      expect(Array.from(now.content).slice(c.anchor, c.head).join('')).toBe('world');
+    }
+    held.dispose();
+    watcher.dispose();
+    await ws.dispose();
+  });
+
+  it('of a document that took many concurrent edits go there before any of them is slow; linear editing does not send them', async () => {
+    const url = crowding.url;
+    // One writer, 30 edits each on the last version: reads stay on the main thread.
+    const { token } = await newUser(url);
+    const solo = await newDocument(url, token, '');
+    let parents: unknown = solo.version;
+    for (let i = 0; i < 30; i++) {
+      const r = await edit(url, token, { documentId: solo.id, agent: solo.agent, seq: i, parents, ops: [{ insert: { pos: i, text: 's' } }] });
+      parents = r.data.editDocument.version;
+    }
+    const before = await offloaded(url, 'text');
+    expect((await ok(url, STATE, { d: solo.id }, token)).document.content).toBe('s'.repeat(30));
+    expect(await offloaded(url, 'text')).toBe(before);
+
+    // Two writers who never see each other's edits: once 20 were committed onto concurrent heads,
+    // the text is read on the change-feed thread, and it is still every acknowledged edit.
+    const { alice, bob, doc, b } = await twoEditors(url, '0123456789');
+    const writers = [
+      { token: alice.token, agent: doc.agent, parents: doc.version as unknown, seq: 0, text: 'a' },
+      { token: bob.token, agent: b.agent, parents: b.version as unknown, seq: 0, text: 'b' },
+    ];
+    const round = () =>
+      Promise.all(
+        writers.map(async (w) => {
+          const r = await edit(url, w.token, { documentId: doc.id, agent: w.agent, seq: w.seq, parents: w.parents, ops: [{ insert: { pos: 5, text: w.text } }] });
+          expect(r.errors).toBeUndefined();
+          w.parents = r.data.editDocument.version;
+          w.seq++;
+        }),
+      );
+    for (let i = 0; i < 4; i++) await round();
+    const early = (await ok(url, STATE, { d: doc.id }, alice.token)).document;
+    expect(early.length).toBe(18);
+    expect(await offloaded(url, 'text')).toBe(before);
+    for (let i = 0; i < 12; i++) await round();
+    const late = (await ok(url, STATE, { d: doc.id }, alice.token)).document;
+    expect(await offloaded(url, 'text')).toBe(before + 1);
+    expect([...late.content].filter((c) => c === 'a')).toHaveLength(16);
+    expect([...late.content].filter((c) => c === 'b')).toHaveLength(16);
+    expect(late.content.startsWith('01234') && late.content.endsWith('56789')).toBe(true);
+    expect(late.length).toBe(42);
   });
 
   it('go on after the change-feed thread is restarted', async () => {
