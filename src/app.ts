@@ -22,6 +22,7 @@ import { createDownloadHandler } from './graphql/download.js';
 import { createJsonPostHandler } from './graphql/jsonPost.js';
 import { createGraphQL } from './graphql/yoga.js';
 import { Metrics } from './metrics/metrics.js';
+import { startMetricsServer, type MetricsServer } from './metrics/metricsServer.js';
 import { createMemoryBus, createRedisBus, type Bus } from './realtime/bus.js';
 import { ServerCloseCode } from './realtime/closeCodes.js';
 import { startWsServer, type WsServer } from './realtime/wsServer.js';
@@ -29,8 +30,8 @@ import { migrateWorker, type WorkerRunner } from '../workers/runner.js';
 import { startWorkerThread } from '../workers/threadRunner.js';
 
 export interface App {
-  /** Starts everything; resolves with the URL of the GraphQL endpoint once ready. */
-  start(): Promise<{ url: string; port: number }>;
+  /** Starts everything; resolves with the URL of the GraphQL endpoint once ready (and the metrics port, when it has its own). */
+  start(): Promise<{ url: string; port: number; metricsPort?: number }>;
   /** Stops everything it started, in dependency order. Safe to call twice. */
   stop(): Promise<void>;
   readonly instanceId: string;
@@ -57,6 +58,7 @@ export function buildApp(config: Config, log: Logger = pino({ level: config.logL
   let ws: WsServer | null = null;
   let services: Services | null = null;
   let metrics: Metrics | null = null;
+  let metricsServer: MetricsServer | null = null;
   let stopping: Promise<void> | null = null;
   /** Set by stop(): readiness fails and new requests are turned away while in-flight work finishes. */
   let draining = false;
@@ -146,7 +148,7 @@ export function buildApp(config: Config, log: Logger = pino({ level: config.logL
         const status = !db ? 'unavailable' : pubsub ? 'ready' : 'degraded';
         return json(res, db ? 200 : 503, { status, postgres: db, pubsub: readyBus.kind === 'redis' ? pubsub : 'in-process' });
       }
-      if (path === '/metrics' && metrics && req.method === 'GET') {
+      if (path === '/metrics' && metrics && !metricsServer && req.method === 'GET') {
         const { contentType, text } = await metrics.scrape();
         res.writeHead(200, { 'content-type': contentType, 'content-length': Buffer.byteLength(text) });
         return res.end(text);
@@ -181,6 +183,7 @@ export function buildApp(config: Config, log: Logger = pino({ level: config.logL
     });
     const [wsServer, residentDocuments, presenceNow] = [ws, documents, presence];
     metrics?.readFrom({ documents: () => residentDocuments.stats(), webSocketClients: () => wsServer.clientCount, presence: () => presenceNow.stats() });
+    if (metrics && config.metricsPort !== undefined) metricsServer = await startMetricsServer(metrics, config.metricsHost ?? config.host, config.metricsPort, log);
     await new Promise<void>((resolve, reject) => {
       http!.once('error', reject);
       http!.listen(config.port, config.host, () => resolve());
@@ -188,7 +191,7 @@ export function buildApp(config: Config, log: Logger = pino({ level: config.logL
     const port = (http.address() as AddressInfo).port;
     const endpoint = `http://${config.host}:${port}/graphql`;
     log.info({ url: endpoint, instanceId, database: embedded ? 'embedded' : 'external', pubsub: bus.kind }, 'cowrite ready');
-    return { url: endpoint, port };
+    return { url: endpoint, port, ...(metricsServer ? { metricsPort: metricsServer.port } : {}) };
   }
 
   async function stopAll() {
@@ -215,6 +218,7 @@ export function buildApp(config: Config, log: Logger = pino({ level: config.logL
     await bus?.stop().catch(() => undefined);
     await pool?.end().catch(() => undefined);
     await embedded?.stop().catch((err) => log.warn({ err }, 'embedded postgres stop'));
+    await metricsServer?.stop();
     metrics?.stop();
     log.info({ instanceId }, 'cowrite stopped');
   }

@@ -22,6 +22,10 @@ const ConfigSchema = z.object({
   runWorker: z.stringbool().default(true),
   /** Serve Prometheus metrics at /metrics (METRICS, default true). */
   metrics: z.stringbool().default(true),
+  /** Serve them on this port instead, and not on PORT (METRICS_PORT; unset: /metrics on PORT). */
+  metricsPort: z.coerce.number().int().min(0).max(65535).optional(),
+  /** The address METRICS_PORT listens on (METRICS_HOST, default HOST). */
+  metricsHost: z.string().optional(),
   /** Other browser origins allowed for CORS and WebSocket upgrades (CORS_ORIGINS, comma-separated; the server's own origin always is). */
   corsOrigins: z
     .string()
@@ -136,6 +140,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Deep
     logLevel: env.LOG_LEVEL,
     runWorker: env.RUN_WORKER,
     metrics: env.METRICS,
+    metricsPort: env.METRICS_PORT || undefined,
+    metricsHost: env.METRICS_HOST || undefined,
     corsOrigins: env.CORS_ORIGINS,
     sessionTtlSeconds: env.SESSION_TTL_SECONDS,
     trustProxy: env.TRUST_PROXY,

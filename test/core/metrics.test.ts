@@ -5,6 +5,7 @@ import { loseReplica } from '../helpers/server.js';
 
 const env = useServer();
 const off = useServer({ metrics: false } as never);
+const apart = useServer({ metricsPort: 0, metricsHost: '127.0.0.1' } as never);
 
 /** Scrapes /metrics: each sample (name plus labels, as written) to its value. */
 async function scrape(graphqlUrl: string): Promise<{ status: number; type: string | null; samples: Map<string, number> }> {
@@ -84,5 +85,22 @@ describe('Prometheus metrics at /metrics', () => {
 
   it('is not served with METRICS=false', async () => {
     expect((await scrape(off.url)).status).toBe(404);
+  });
+
+  it('is served on METRICS_PORT alone when it is set, with the same figures, and that port closes on stop', async () => {
+    const metricsUrl = `http://127.0.0.1:${apart.server.metricsPort}/graphql`; // scrape() swaps /graphql for /metrics
+    expect((await scrape(apart.url)).status).toBe(404);
+    const { token } = await newUser(apart.url);
+    const doc = await newDocument(apart.url, token, 'p');
+    const before = await scrape(metricsUrl);
+    expect(before.status).toBe(200);
+    expect(before.type).toMatch(/^text\/plain; version=0\.0\.4/);
+    const r = await edit(apart.url, token, { documentId: doc.id, agent: doc.agent, seq: 0, parents: doc.version, ops: [{ insert: { pos: 1, text: '!' } }] });
+    expect(r.errors).toBeUndefined();
+    const after = await scrape(metricsUrl);
+    expect((after.samples.get('cowrite_committed_rows_total') ?? 0) - (before.samples.get('cowrite_committed_rows_total') ?? 0)).toBe(1);
+    expect((await fetch(`http://127.0.0.1:${apart.server.metricsPort}/graphql`)).status).toBe(404);
+    await apart.server.stop();
+    await expect(fetch(`http://127.0.0.1:${apart.server.metricsPort}/metrics`)).rejects.toThrow();
   });
 });

@@ -7,6 +7,8 @@ export interface TestServer {
   url: string;
   wsUrl: string;
   port: number;
+  /** Set when the server serves its metrics on a port of their own (metricsPort). */
+  metricsPort?: number;
   stop(): Promise<void>;
 }
 
@@ -20,8 +22,8 @@ export async function startServer(databaseUrl: string, overrides: Overrides & { 
   // With `logTo`, everything the server logs (at trace level) is written there too.
   const log = logTo ? pino({ level: 'trace' }, logTo) : pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
   const app = buildApp(config, log);
-  const { url, port } = await app.start();
-  return { app, url, port, wsUrl: url.replace(/^http/, 'ws'), stop: () => app.stop() };
+  const { url, port, metricsPort } = await app.start();
+  return { app, url, port, metricsPort, wsUrl: url.replace(/^http/, 'ws'), stop: () => app.stop() };
 }
 
 /** Frees the engine instance behind a resident document, as a WASM trap would (the document must be resident). */
