@@ -14,9 +14,18 @@ const WINDOW = 5;
  * version its last reply returned (which holds only its own edits, so writers are always concurrent),
  * while the document's text is read twice a second, snapshot jobs run, another document is edited, and
  * a participant who does not type keeps a cursor in it (moved through every edit, a transform too).
+ *
+ * With `follower` (`npm run bench -- follower`), someone also types five times a second from the
+ * version of the last event it got, as an editor that applies others' changes does: the text's
+ * length at such a version must be known to check the edit, and on this history finding it costs as
+ * much as a transform. (Its edits lag by the event latency, so they are concurrent with much of the
+ * history, and every later transform pays for that.)
  */
-export async function crowded(): Promise<void> {
-  header(`Crowded document: ${WRITERS} writers flat out on one document, ${SUBSCRIBERS} subscribers, its text read twice a second, jobs running, ${SECONDS} s in ${WINDOW} s windows`, 'npm run bench -- crowded');
+export async function crowded({ follower: withFollower = false } = {}): Promise<void> {
+  header(
+    `Crowded document: ${WRITERS} writers flat out on one document, ${SUBSCRIBERS} subscribers, its text read twice a second, jobs running${withFollower ? ', a follower typing from event versions' : ''}, ${SECONDS} s in ${WINDOW} s windows`,
+    `npm run bench -- ${withFollower ? 'follower' : 'crowded'}`,
+  );
   const db = await benchDatabase();
   // As `npm start` runs: with the job runner, so snapshots of the crowded document run meanwhile.
   const server = await spawnCowrite({ DATABASE_URL: db.url, RUN_WORKER: 'true' });
@@ -31,6 +40,7 @@ export async function crowded(): Promise<void> {
     const otherLatency: number[][] = Array.from({ length: windows }, () => []);
     const readLatency: number[][] = Array.from({ length: windows }, () => []);
     const cursorMoves = new Array<number>(windows).fill(0);
+    const followerLatency: number[][] = Array.from({ length: windows }, () => []);
     let start = 0;
     const windowOf = (t: number) => Math.min(windows - 1, Math.floor((t - start) / (WINDOW * 1000)));
 
@@ -56,6 +66,10 @@ export async function crowded(): Promise<void> {
     const writers = await Promise.all(Array.from({ length: WRITERS }, () => joinDoc(url, token, doc)));
     const probe = await joinDoc(url, token, doc);
     const otherWriter = await joinDoc(url, token, other);
+    const follower = await joinDoc(url, token, doc);
+    let followed: unknown = follower.version;
+    const followerClient = withFollower ? wsClient(url, token) : null;
+    const unfollow = followerClient ? subscribe(followerClient, doc, (e) => (followed = e.version), follower.version) : () => undefined;
 
     // A participant who only watches: present (held by its subscription), its cursor selecting the
     // end of the first line, which the writers type after; a watcher counts the moves shown to it.
@@ -117,6 +131,17 @@ export async function crowded(): Promise<void> {
         await new Promise((res) => setTimeout(res, 100));
       }
     })();
+    const followerLoop = (async () => {
+      let seq = 0;
+      while (withFollower && performance.now() < end) {
+        const t = performance.now();
+        const r = await post(url, JSON.stringify({ query: EDIT, variables: { i: { documentId: doc, agent: follower.agent, seq, parents: followed, ops: [{ insert: { pos: 0, text: 'f' } }] } } }), token);
+        if (r.json.errors) throw new Error(JSON.stringify(r.json.errors));
+        seq++;
+        followerLatency[windowOf(t)]!.push(performance.now() - t);
+        await new Promise((res) => setTimeout(res, 200));
+      }
+    })();
     const otherLoop = (async () => {
       while (performance.now() < end) {
         const t = performance.now();
@@ -134,11 +159,11 @@ export async function crowded(): Promise<void> {
         await new Promise((r) => setTimeout(r, 500));
       }
     })();
-    await Promise.all([...writerLoops, probeLoop, otherLoop, readerLoop]);
+    await Promise.all([...writerLoops, probeLoop, followerLoop, otherLoop, readerLoop]);
     await new Promise((r) => setTimeout(r, 2000)); // let the last events arrive
 
     console.log(`    other document alone (before the crowd): ack p50 ${fmt(percentile(alone, 50))} ms, p99 ${fmt(percentile(alone, 99))} ms`);
-    console.log('    window     edits/s   event latency p50 / p99 (ms, probe to last subscriber)   other-document ack p50 / p99 (ms)   read of the crowded text p50 (ms)   parked cursor moves shown');
+    console.log(`    window     edits/s   event latency p50 / p99 (ms, probe to last subscriber)   other-document ack p50 / p99 (ms)   read of the crowded text p50 (ms)   parked cursor moves shown${withFollower ? '   follower ack p50 / p99 (ms)' : ''}`);
     for (let i = 0; i < windows; i++) {
       const pl = probeLatency[i]!;
       const ol = otherLatency[i]!;
@@ -146,11 +171,14 @@ export async function crowded(): Promise<void> {
         `    ${String(i * WINDOW).padStart(3)}-${String((i + 1) * WINDOW).padEnd(3)}s ${fmt(acks[i]! / WINDOW, 0).padStart(9)}   ${fmt(percentile(pl, 50)).padStart(8)} / ${fmt(percentile(pl, 99)).padEnd(8)} (${pl.length} probes)`.padEnd(88) +
           `${fmt(percentile(ol, 50))} / ${fmt(percentile(ol, 99))}`.padEnd(36) +
           fmt(percentile(readLatency[i]!, 50)).padEnd(36) +
-          String(cursorMoves[i]),
+          String(cursorMoves[i]).padEnd(28) +
+          (withFollower ? `${fmt(percentile(followerLatency[i]!, 50))} / ${fmt(percentile(followerLatency[i]!, 99))}` : ''),
       );
     }
     const total = acks.reduce((a, b) => a + b, 0);
     console.log(`    total ${total} acknowledged edits; last window / first window = ${fmt(acks[windows - 1]! / acks[0]!)} (target >= 0.5)`);
+    unfollow();
+    await followerClient?.dispose();
     hold();
     watch();
     await presence.dispose();

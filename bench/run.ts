@@ -10,7 +10,7 @@ import { replay } from './replay.js';
 import { throughput } from './throughput.js';
 
 /** `npm run bench` runs every benchmark; `npm run bench -- NAME...` runs some. */
-const all: Record<string, () => Promise<void>> = { throughput, crowded, firstread, fanout, replay, coldload, presence, failover, history };
+const all: Record<string, () => Promise<void>> = { throughput, crowded: () => crowded(), follower: () => crowded({ follower: true }), firstread, fanout, replay, coldload, presence, failover, history };
 const names = process.argv.slice(2).length ? process.argv.slice(2) : Object.keys(all);
 for (const name of names) {
   const run = all[name];

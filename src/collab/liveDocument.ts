@@ -6,6 +6,7 @@ import type { FromFeed, Rebased } from '../crdt/feedProtocol.js';
 import { EngineFailure, UnknownVersionError, entryBytes, type Reads, type EditResult, type Frontier, type LogEntry, type Replica, type ReplicaLimits, type TextOp } from '../crdt/replica.js';
 import type { AuthorRun } from '../crdt/authorship.js';
 import type { RemoteVersion } from '../crdt/version.js';
+import { codePointLength } from '../crdt/text.js';
 import { AppError, ErrorCode, isKnownCode } from '../errors.js';
 import type { ChangeFeed, FeedListener } from './changeFeed.js';
 import { ChangeStream, type StreamBounds } from './changeStream.js';
@@ -158,25 +159,47 @@ export class LiveDocument implements FeedListener {
    * one here has taken longer than `readOffloadMs`.
    */
   private engineRead<K extends keyof Reads>(what: K, f: Frontier): Promise<Reads[K]> | Reads[K] {
-    const limit = this.deps.readOffload.ms;
-    if (this.lost || (what === 'text' && this.replica.hasTextAt(f)) || (limit > 0 && !this.slowReads)) {
+    const atHand = (what === 'text' && this.replica.hasTextAt(f)) || (what === 'length' && this.replica.hasLengthAt(f));
+    if (this.lost || atHand || !this.offloading) {
       const started = performance.now();
       const result = this.replica.read(what, f);
-      if (performance.now() - started > limit) this.slowReads = true;
+      if (performance.now() - started > this.deps.readOffload.ms) this.slowReads = true;
       return result;
     }
     this.loadFeed();
     this.deps.observer.offloaded(what);
-    return this.deps.feed.read(this.feedId, this.replica.toRemote(f), what);
+    const read = this.deps.feed.read(this.feedId, this.replica.toRemote(f), what);
+    if (what !== 'text' && what !== 'length') return read;
+    // Edits and cursors at this version need its length: keep it, so they need no checkout here.
+    return read.then((r) => {
+      if (!this.lost) this.replica.noteLength(f, typeof r === 'number' ? r : codePointLength(r as string));
+      return r;
+    });
+  }
+
+  /** Whether costly reads and rebases go to the change-feed thread (see `readOffload`). */
+  private get offloading(): boolean {
+    return this.slowReads || this.deps.readOffload.ms === 0;
+  }
+
+  /** The length at a version the change-feed thread sent out (see FromFeed `change`). */
+  private noteLength(version: RemoteVersion, length: number): void {
+    if (this.lost) return;
+    try {
+      this.replica.noteLength(this.replica.resolve(version, 'version'), length);
+    } catch {
+      // not known here (a replica being replaced): nothing to keep
+    }
   }
 
   /**
    * Checks cursor positions against the text at `version` (null: the last committed version) and
    * returns that version. UNKNOWN_VERSION or BAD_USER_INPUT when they do not fit.
    */
-  cursorVersion(version: RemoteVersion | null, positions: number[]): RemoteVersion {
+  async cursorVersion(version: RemoteVersion | null, positions: number[]): Promise<RemoteVersion> {
     const f = version === null ? this.committed : this.replica.resolve(version, 'version');
-    const len = this.replica.lengthAt(f);
+    if (!this.replica.descends(this.committed, f)) throw new UnknownVersionError('version');
+    const len = await this.engineRead('length', f);
     for (const p of positions) {
       if (p < 0 || p > len) throw new AppError(ErrorCode.BAD_USER_INPUT, `cursor position ${p} is outside the text (length ${len})`, { field: 'cursor', max: len });
     }
@@ -200,13 +223,12 @@ export class LiveDocument implements FeedListener {
     const committed = this.committed;
     if (this.replica.descends(f, committed)) return this.replica.descends(committed, f) ? { version: this.version(), positions } : null;
     if (!this.replica.descends(committed, f)) return null;
-    const limit = this.deps.readOffload.ms;
-    if (limit > 0 && !this.slowReads) {
+    if (!this.offloading) {
       // changesSince runs to the replica's own frontier, which runs ahead of `committed` during a commit.
       if (!this.replica.descends(committed, this.replica.frontier())) return null;
       const started = performance.now();
       const moved = transformPositions(positions, this.replica.changesSince(f));
-      if (performance.now() - started > limit) this.slowReads = true;
+      if (performance.now() - started > this.deps.readOffload.ms) this.slowReads = true;
       return { version: this.version(), positions: moved };
     }
     // The feed's replica holds exactly what was committed and sent to it before this.
@@ -344,13 +366,17 @@ export class LiveDocument implements FeedListener {
   onMessage(m: FromFeed): void {
     switch (m.t) {
       case 'change':
+        this.noteLength(m.change.version, m.length);
         for (const s of this.streams.values()) s.push(m.change);
         return;
       case 'attached': {
         const a = this.attaching.get(m.stream);
         if (!a) return;
         this.attaching.delete(m.stream);
-        if (m.change) a.stream.push(m.change);
+        if (m.change) {
+          this.noteLength(m.change.version, m.length);
+          a.stream.push(m.change);
+        }
         a.stream.onClose = () => {
           this.streams.delete(m.stream);
           this.deps.feed.send({ t: 'detach', feed: this.feedId, stream: m.stream, wantsPatch: a.stream.wantsPatch });
@@ -482,6 +508,7 @@ export class LiveDocument implements FeedListener {
   private async process(batch: Work[]): Promise<void> {
     // Rows committed elsewhere come first: they are durable already.
     for (const w of batch) if (w.kind === 'remote') await this.mergeRemote(w);
+    if (this.offloading) await this.learnParentLengths(batch);
 
     const accepted: { w: Extract<Work, { kind: 'edit' | 'patch' }>; result: EditResult }[] = [];
     const rows: OpRow[] = [];
@@ -536,6 +563,34 @@ export class LiveDocument implements FeedListener {
     }
     for (const a of accepted) a.w.resolve(a.result);
     if (committed) this.deps.announce(this.id, committed.firstOrder, committed.lastOrder, rows.map((r) => r.entry));
+  }
+
+  /**
+   * Validating a positional edit takes the text's length at its parents. A client that edits from a
+   * version it got in an event or a read (not one an edit of its returned) names a version whose
+   * length may not be known here; on a crowded document finding it is a checkout as costly as a
+   * transform, so it is asked of the change-feed thread first, and the batch waits for it, not the
+   * other documents.
+   */
+  private async learnParentLengths(batch: Work[]): Promise<void> {
+    const wanted = new Map<string, Frontier>();
+    for (const w of batch) {
+      if (w.kind !== 'edit') continue;
+      let f: Frontier;
+      try {
+        f = this.replica.resolve(w.parents, 'parents');
+      } catch {
+        continue; // the edit itself gets the error (or catches up first)
+      }
+      if (!this.replica.hasLengthAt(f) && this.replica.descends(this.committed, f)) wanted.set(f.join(','), f);
+    }
+    for (const f of wanted.values()) {
+      try {
+        await this.engineRead('length', f);
+      } catch {
+        // the feed could not say (restarted): the edit's validation finds it here
+      }
+    }
   }
 
   /** Counts edits committed onto a history with concurrent heads; past `readOffload.concurrentEdits`, reads go to the feed thread. */

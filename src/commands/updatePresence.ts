@@ -19,6 +19,6 @@ export async function updatePresence(ctx: RequestContext, input: UpdatePresenceI
   const doc = await requireDocument(ctx, input.documentId);
   await doc.requireAgent(viewer.userId, input.agent);
   const positions = input.cursor ? [input.cursor.anchor, input.cursor.head] : [];
-  const version = doc.cursorVersion(input.version ?? null, positions);
+  const version = await doc.cursorVersion(input.version ?? null, positions);
   return ctx.services.presence.update(doc, { agent: input.agent, userId: viewer.userId, displayName: viewer.displayName }, input.cursor, version, input.status);
 }

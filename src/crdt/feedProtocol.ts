@@ -34,8 +34,12 @@ export type ToFeed =
 
 /** Messages from the change-feed thread. */
 export type FromFeed =
-  | { t: 'change'; feed: string; change: FeedChange }
-  | { t: 'attached'; feed: string; stream: number; change: FeedChange | null }
+  /**
+   * `length`: the text's length at the event's version. Clients send versions from events back as
+   * parents and cursor versions; knowing their lengths spares the main thread a checkout for each.
+   */
+  | { t: 'change'; feed: string; change: FeedChange; length: number }
+  | { t: 'attached'; feed: string; stream: number; change: FeedChange | null; length: number }
   | { t: 'attachFailed'; feed: string; stream: number; code: string; message: string }
   | { t: 'failed'; feed: string; message: string }
   | { t: 'settled'; id: number }

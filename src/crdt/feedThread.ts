@@ -1,6 +1,7 @@
 import { parentPort } from 'node:worker_threads';
 import { AppError } from '../errors.js';
 import { transformPositions } from './cursor.js';
+import { lengthChange } from './text.js';
 import type { FeedChange, FromFeed, ToFeed } from './feedProtocol.js';
 import { Replica, type Frontier } from './replica.js';
 
@@ -46,9 +47,12 @@ function flush(id: string, feed: Feed) {
     patch: feed.patchWanted > 0 ? Buffer.from(feed.replica.patchSince(feed.emitted)).toString('base64') : '',
     agents: [...feed.agents],
   };
+  // Known from the last event's (a checkout here the first time only), then carried by each event's ops.
+  const length = feed.replica.lengthAt(feed.emitted) + lengthChange(change.ops);
+  feed.replica.noteLength(current, length);
   feed.emitted = current;
   feed.agents.clear();
-  post({ t: 'change', feed: id, change });
+  post({ t: 'change', feed: id, change, length });
 }
 
 function runFlushes() {
@@ -128,7 +132,7 @@ function handle(m: ToFeed) {
           }
         }
         feed.streams++;
-        post({ t: 'attached', feed: m.feed, stream: m.stream, change });
+        post({ t: 'attached', feed: m.feed, stream: m.stream, change, length: feed.replica.lengthAt(feed.emitted) });
       });
       return;
     }

@@ -31,6 +31,8 @@ export type LogEntry =
 export interface Reads {
   /** The text at the frontier, moving the cached view of the current text there. */
   text: string;
+  /** Its length in code points (cached; a checkout when not known). */
+  length: number;
   /** The text at a frontier behind the current one, leaving that view where it is. */
   pastText: string;
   /** The text and who wrote each character of it. */
@@ -201,6 +203,16 @@ export class Replica {
     const len = codePointLength(this.textAt(f));
     this.rememberLength(key, len);
     return len;
+  }
+
+  /** Whether the length of the text at a frontier is known without a checkout. */
+  hasLengthAt(f: Frontier): boolean {
+    return this.lengths.has(keyOf(f));
+  }
+
+  /** Records the length of the text at a frontier, learnt elsewhere (the change-feed thread). */
+  noteLength(f: Frontier, len: number): void {
+    this.rememberLength(keyOf(f), len);
   }
 
   /** Whether the text at a frontier is at hand without a checkout. */
@@ -425,6 +437,7 @@ export class Replica {
   read<K extends keyof Reads>(what: K, f: Frontier): Reads[K] {
     const result: { [P in keyof Reads]: () => Reads[P] } = {
       text: () => this.textAt(f),
+      length: () => this.lengthAt(f),
       pastText: () => this.textAtPast(f),
       authorship: () => ({ text: this.textAtPast(f), runs: this.authorship(f) }),
       history: () => ({ ...this.historyBytes(f), content: this.textAtPast(f) }),

@@ -13,6 +13,13 @@ export function codePointLength(s: string): number {
   return n;
 }
 
+/** How much positional ops change a text's length, in code points. */
+export function lengthChange(ops: readonly ({ kind: 'insert'; text: string } | { kind: 'delete'; len: number })[]): number {
+  let n = 0;
+  for (const op of ops) n += op.kind === 'insert' ? codePointLength(op.text) : -op.len;
+  return n;
+}
+
 /** True when `s` holds a high surrogate not followed by a low one, or a low one not preceded by a high one. */
 export function hasLoneSurrogate(s: string): boolean {
   return !s.isWellFormed();

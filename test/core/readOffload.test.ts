@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { codeOf, content, edit, gql, join, newDocument, newUser, ok, subscribePresence, twoEditors, UPDATE_PRESENCE, wsClient } from '../helpers/client.js';
+import { codeOf, content, edit, gql, join, newDocument, newUser, ok, replay, subscribeChanges, subscribePresence, twoEditors, UPDATE_PRESENCE, wsClient } from '../helpers/client.js';
 import { useServer } from '../helpers/fixture.js';
 import { crashFeedThread } from '../helpers/server.js';
 
@@ -148,6 +148,44 @@ describe('reads checked out on the change-feed thread', () => {
     expect([...late.content].filter((c) => c === 'b')).toHaveLength(16);
     expect(late.content.startsWith('01234') && late.content.endsWith('56789')).toBe(true);
     expect(late.length).toBe(42);
+  });
+
+  it('learn the length at each version they send out, so edits from it need no checkout; an unheard-of one is measured there', async () => {
+    type Two = Awaited<ReturnType<typeof twoEditors>>;
+    const type = (t: Two, who: 'alice' | 'bob', seq: number, parents: unknown, pos: number, text: string) =>
+      edit(env.url, t[who].token, { documentId: t.doc.id, agent: who === 'alice' ? t.doc.agent : t.b.agent, seq, parents, ops: [{ insert: { pos, text } }] });
+
+    // A subscriber's client edits from the version of the last event it got (the usual client).
+    const one = await twoEditors(env.url, 'abc');
+    const ws = wsClient(env.wsUrl, one.alice.token);
+    const sub = subscribeChanges(ws, one.doc.id, one.doc.version);
+    const first = await type(one, 'alice', 0, one.doc.version, 0, 'A');
+    await sub.until(() => replay('abc', sub.events) === 'Aabc'); // the subscription is live
+    // Alice and Bob type at once (Bob from the first version): the text then has two heads.
+    const [ra, rb] = await Promise.all([type(one, 'alice', 1, first.data.editDocument.version, 1, 'a'), type(one, 'bob', 0, one.b.version, 3, 'B')]);
+    expect(ra.errors ?? rb.errors).toBeUndefined();
+    await sub.until(() => replay('abc', sub.events) === 'AaabcB');
+    const heard = sub.events[sub.events.length - 1]!.version;
+    expect(heard).toHaveLength(2);
+    const before = await offloaded(env.url, 'length');
+    expect(codeOf(await type(one, 'alice', 2, heard, 7, '!'))).toBe('BAD_USER_INPUT'); // past the end: the length is known, and right
+    expect((await type(one, 'alice', 2, heard, 6, '!')).errors).toBeUndefined();
+    expect(await offloaded(env.url, 'length')).toBe(before);
+    expect((await content(env.url, one.alice.token, one.doc.id)).content).toBe('AaabcB!');
+    sub.dispose();
+    await ws.dispose();
+
+    // A client that puts a version together itself (from both acknowledgements): its length is found
+    // on the change-feed thread, once, and checks the edit the same way.
+    const two = await twoEditors(env.url, 'abc');
+    const [ta, tb] = await Promise.all([type(two, 'alice', 0, two.doc.version, 0, 'A'), type(two, 'bob', 0, two.b.version, 3, 'B')]);
+    expect(ta.errors ?? tb.errors).toBeUndefined();
+    const made = [...ta.data.editDocument.version, ...tb.data.editDocument.version];
+    expect(codeOf(await type(two, 'alice', 1, made, 6, '!'))).toBe('BAD_USER_INPUT');
+    expect(await offloaded(env.url, 'length')).toBe(before + 1);
+    expect((await type(two, 'alice', 1, made, 5, '!')).errors).toBeUndefined();
+    expect(await offloaded(env.url, 'length')).toBe(before + 1);
+    expect((await content(env.url, two.alice.token, two.doc.id)).content).toBe('AabcB!');
   });
 
   it('go on after the change-feed thread is restarted', async () => {
