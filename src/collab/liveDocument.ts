@@ -92,9 +92,9 @@ export class LiveDocument implements FeedListener {
    */
   private feedBacklog: { snapshot: Uint8Array | null; entries: LogEntry[]; bytes: number } | null;
   private lost = false;
-  /** A read here was slow, or the history is crowded (see `readOffload`): reads go to the change-feed thread. */
-  private slowReads = false;
-  /** Edits committed while the history had concurrent heads, until `slowReads`. */
+  /** A read here was slow, or the history is crowded (see `readOffload`): costly reads go to the change-feed thread. */
+  private costlyReads = false;
+  /** Edits committed while the history had concurrent heads, until `costlyReads`. */
   private concurrentEdits = 0;
   /** Lost because a commit failed, not the engine: the committed text and the feed are still sound. */
   private readable = false;
@@ -143,9 +143,9 @@ export class LiveDocument implements FeedListener {
 
   /**
    * Content and version read together, from the same committed point. Under sustained concurrency a
-   * checkout costs the whole concurrent history (like a transform): once one has taken longer than
-   * `readOffloadMs` here, this document's reads are checked out on the change-feed thread instead,
-   * which holds the same committed history, so they never hold up this thread.
+   * checkout costs the whole concurrent history (like a transform): once one has been slow here, or
+   * the history is crowded (see `readOffload`), this document's reads are checked out on the
+   * change-feed thread instead, which holds the same committed history, so they never hold up this one.
    */
   async read(): Promise<{ content: string; version: RemoteVersion }> {
     this.touch();
@@ -156,14 +156,14 @@ export class LiveDocument implements FeedListener {
 
   /**
    * A costly read (Replica.read) at a committed frontier: here, or on the change-feed thread once
-   * one here has taken longer than `readOffloadMs`.
+   * the document's reads are costly (see `readOffload`). What is at hand is read here either way.
    */
   private engineRead<K extends keyof Reads>(what: K, f: Frontier): Promise<Reads[K]> | Reads[K] {
     const atHand = (what === 'text' && this.replica.hasTextAt(f)) || (what === 'length' && this.replica.hasLengthAt(f));
     if (this.lost || atHand || !this.offloading) {
       const started = performance.now();
       const result = this.replica.read(what, f);
-      if (performance.now() - started > this.deps.readOffload.ms) this.slowReads = true;
+      if (performance.now() - started > this.deps.readOffload.ms) this.costlyReads = true;
       return result;
     }
     this.loadFeed();
@@ -179,7 +179,7 @@ export class LiveDocument implements FeedListener {
 
   /** Whether costly reads and rebases go to the change-feed thread (see `readOffload`). */
   private get offloading(): boolean {
-    return this.slowReads || this.deps.readOffload.ms === 0;
+    return this.costlyReads || this.deps.readOffload.ms === 0;
   }
 
   /** The length at a version the change-feed thread sent out (see FromFeed `change`). */
@@ -228,7 +228,7 @@ export class LiveDocument implements FeedListener {
       if (!this.replica.descends(committed, this.replica.frontier())) return null;
       const started = performance.now();
       const moved = transformPositions(positions, this.replica.changesSince(f));
-      if (performance.now() - started > this.deps.readOffload.ms) this.slowReads = true;
+      if (performance.now() - started > this.deps.readOffload.ms) this.costlyReads = true;
       return { version: this.version(), positions: moved };
     }
     // The feed's replica holds exactly what was committed and sent to it before this.
@@ -546,7 +546,7 @@ export class LiveDocument implements FeedListener {
       if (this.appliedAbove.size > 0) this.queue.push({ kind: 'remote', fromOrder: 0, toOrder: committed.lastOrder, entries: [] });
     }
     this.committed = this.replica.frontier();
-    if (this.committed.length > 1 && !this.slowReads) this.countConcurrent(this.outbox.length);
+    if (this.committed.length > 1 && !this.costlyReads) this.countConcurrent(this.outbox.length);
     // The feed sees the entries before any writer hears back: a version a writer was given is one a
     // subscription can start from.
     if (this.outbox.length > 0) {
@@ -597,7 +597,7 @@ export class LiveDocument implements FeedListener {
   private countConcurrent(edits: number): void {
     const threshold = this.deps.readOffload.concurrentEdits;
     this.concurrentEdits += edits;
-    if (threshold > 0 && this.concurrentEdits >= threshold) this.slowReads = true;
+    if (threshold > 0 && this.concurrentEdits >= threshold) this.costlyReads = true;
   }
 
   private rowFor(w: Extract<Work, { kind: 'edit' | 'patch' }>, r: EditResult, entry: LogEntry): OpRow {

@@ -276,8 +276,7 @@ export class Presence {
     for (const p of d.participants.values()) {
       if (!p.cursor) continue;
       const from = sourceOf(p);
-      const shown = d.shown.get(p.agent);
-      const start = shown?.from === from ? shown : { version: p.version, cursor: p.cursor };
+      const start = this.moved(d, p) ?? { version: p.version, cursor: p.cursor };
       const k = JSON.stringify(start.version);
       let g = groups.get(k);
       if (!g) groups.set(k, (g = { version: start.version, moving: [] }));
@@ -309,22 +308,21 @@ export class Presence {
       const p = d.participants.get(m.agent);
       if (!p?.cursor || sourceOf(p) !== m.from) return;
       const cursor = { anchor: moved.positions[2 * i]!, head: moved.positions[2 * i + 1]! };
-      const before = this.shownCursor(d, p);
+      const before = this.moved(d, p)?.cursor ?? p.cursor;
       d.shown.set(m.agent, { from: m.from, version: moved.version, cursor });
       if (before?.anchor !== cursor.anchor || before?.head !== cursor.head) d.changed.add(m.agent);
     });
   }
 
-  /** The cursor subscribers were last shown for a participant: moved, or as sent. */
-  private shownCursor(d: DocPresence, p: Participant): Cursor | null {
+  /** Where a participant's cursor was last moved to, unless it has sent a newer one (or none) since. */
+  private moved(d: DocPresence, p: Participant): Shown | null {
     const shown = d.shown.get(p.agent);
-    return shown && p.cursor && shown.from === sourceOf(p) ? shown.cursor : p.cursor;
+    return shown && p.cursor && shown.from === sourceOf(p) ? shown : null;
   }
 
   /** A participant as this instance's subscribers see it: cursor moved to the current version, idle when quiet. */
   private view(d: DocPresence, p: Participant): Participant {
-    const shown = d.shown.get(p.agent);
-    const moved = shown && p.cursor && shown.from === sourceOf(p) ? shown : null;
+    const moved = this.moved(d, p);
     const idle = Date.now() - p.lastActiveAt > this.opts.idleMs;
     return {
       ...p,
