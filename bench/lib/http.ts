@@ -25,6 +25,11 @@ export function post(url: string, body: string, token?: string): Promise<{ statu
             reject(e);
           }
         });
+        // A connection that closes mid-response must fail the call, not leave it waiting forever.
+        res.on('error', reject);
+        res.on('close', () => {
+          if (!res.complete) reject(new Error(`${url}: the response was cut off`));
+        });
       },
     );
     req.on('error', reject);
