@@ -35,8 +35,9 @@ export type ToFeed =
 /** Messages from the change-feed thread. */
 export type FromFeed =
   /**
-   * `length`: the text's length at the event's version. Clients send versions from events back as
-   * parents and cursor versions; knowing their lengths spares the main thread a checkout for each.
+   * `length`: the text's length at the event's version (unset when `attached` has no event). Clients
+   * send versions from events back as parents and cursor versions; knowing their lengths spares the
+   * main thread a checkout for each.
    */
   | { t: 'change'; feed: string; change: FeedChange; length: number }
   | { t: 'attached'; feed: string; stream: number; change: FeedChange | null; length: number }

@@ -132,7 +132,7 @@ function handle(m: ToFeed) {
           }
         }
         feed.streams++;
-        post({ t: 'attached', feed: m.feed, stream: m.stream, change, length: feed.replica.lengthAt(feed.emitted) });
+        post({ t: 'attached', feed: m.feed, stream: m.stream, change, length: change ? feed.replica.lengthAt(feed.emitted) : 0 });
       });
       return;
     }
