@@ -163,7 +163,8 @@ export class LiveDocument implements FeedListener {
     if (this.lost || atHand || !this.offloading) {
       const started = performance.now();
       const result = this.replica.read(what, f);
-      if (performance.now() - started > this.deps.readOffload.ms) this.costlyReads = true;
+      const took = performance.now() - started;
+      if (took > this.deps.readOffload.ms) this.markCostly({ slowRead: what, ms: Math.round(took) });
       return result;
     }
     this.loadFeed();
@@ -228,7 +229,8 @@ export class LiveDocument implements FeedListener {
       if (!this.replica.descends(committed, this.replica.frontier())) return null;
       const started = performance.now();
       const moved = transformPositions(positions, this.replica.changesSince(f));
-      if (performance.now() - started > this.deps.readOffload.ms) this.costlyReads = true;
+      const took = performance.now() - started;
+      if (took > this.deps.readOffload.ms) this.markCostly({ slowRead: 'rebase', ms: Math.round(took) });
       return { version: this.version(), positions: moved };
     }
     // The feed's replica holds exactly what was committed and sent to it before this.
@@ -597,7 +599,14 @@ export class LiveDocument implements FeedListener {
   private countConcurrent(edits: number): void {
     const threshold = this.deps.readOffload.concurrentEdits;
     this.concurrentEdits += edits;
-    if (threshold > 0 && this.concurrentEdits >= threshold) this.costlyReads = true;
+    if (threshold > 0 && this.concurrentEdits >= threshold) this.markCostly({ concurrentEdits: this.concurrentEdits });
+  }
+
+  /** From now on this document's costly reads go to the change-feed thread; said once, for operators. */
+  private markCostly(why: Record<string, unknown>): void {
+    if (this.costlyReads) return;
+    this.costlyReads = true;
+    this.deps.log.info({ documentId: this.id, ...why }, 'document reads moved to the change-feed thread');
   }
 
   private rowFor(w: Extract<Work, { kind: 'edit' | 'patch' }>, r: EditResult, entry: LogEntry): OpRow {

@@ -10,7 +10,8 @@ const env = useServer({ collab: { readOffloadMs: 0 } } as never);
 const STATE = 'query($d: ID!) { document(id: $d) { content length version } }';
 
 // Here no read is ever slow enough to be sent there: only concurrent edits do it (20 of them).
-const crowding = useServer({ collab: { readOffloadMs: 60_000, readOffloadConcurrentEdits: 20 } } as never);
+const crowdingLog: { msg: string; documentId?: string; concurrentEdits?: number }[] = [];
+const crowding = useServer({ collab: { readOffloadMs: 60_000, readOffloadConcurrentEdits: 20 } } as never, { write: (line: string) => void crowdingLog.push(JSON.parse(line)) });
 
 /** How many reads of `what` the server did on the change-feed thread (its Prometheus counter). */
 async function offloaded(graphqlUrl: string, what: string): Promise<number> {
@@ -148,6 +149,10 @@ describe('reads checked out on the change-feed thread', () => {
     expect([...late.content].filter((c) => c === 'b')).toHaveLength(16);
     expect(late.content.startsWith('01234') && late.content.endsWith('56789')).toBe(true);
     expect(late.length).toBe(42);
+    // Operators are told, once, which document and why; not for the linear one.
+    const told = crowdingLog.filter((l) => l.msg === 'document reads moved to the change-feed thread');
+    expect(told.map((l) => l.documentId)).toEqual([doc.id]);
+    expect(told[0]!.concurrentEdits).toBeGreaterThanOrEqual(20);
   });
 
   it('learn the length at each version they send out, so edits from it need no checkout; an unheard-of one is measured there', async () => {
