@@ -58,6 +58,9 @@ export interface DocumentMeta {
   deletedAt?: Date | null;
 }
 
+/** How long a length learnt from the change-feed thread stands for the current version's, for cursors (ms). */
+const KNOWN_FRESH_MS = 1_000;
+
 type Work =
   | { kind: 'edit'; userId: string; agent: string; seq: number; parents: RemoteVersion; ops: TextOp[]; resolve: (r: EditResult) => void; reject: (e: unknown) => void }
   | { kind: 'patch'; userId: string; bytes: Uint8Array; resolve: (r: EditResult) => void; reject: (e: unknown) => void }
@@ -96,6 +99,12 @@ export class LiveDocument implements FeedListener {
   private costlyReads = false;
   /** Edits committed while the history had concurrent heads, until `costlyReads`. */
   private concurrentEdits = 0;
+  /** The newest version whose length was learnt from the change-feed thread (an event, a read), and when. */
+  private known: { f: Frontier; at: number } | null = null;
+  /** The current version's length being found for cursor updates, shared by those that arrive meanwhile. */
+  private measuringCurrent: Promise<Frontier> | null = null;
+  /** Lengths being found on the change-feed thread, by frontier. */
+  private readonly measuring = new Map<string, Promise<number>>();
   /** Lost because a commit failed, not the engine: the committed text and the feed are still sound. */
   private readable = false;
   lastActive = Date.now();
@@ -167,15 +176,41 @@ export class LiveDocument implements FeedListener {
       if (took > this.deps.readOffload.ms) this.markCostly({ slowRead: what, ms: Math.round(took) });
       return result;
     }
+    if (what === 'length') return this.measure(f) as Promise<Reads[K]>;
     this.loadFeed();
     this.deps.observer.offloaded(what);
     const read = this.deps.feed.read(this.feedId, this.replica.toRemote(f), what);
-    if (what !== 'text' && what !== 'length') return read;
+    if (what !== 'text') return read;
     // Edits and cursors at this version need its length: keep it, so they need no checkout here.
-    return read.then((r) => {
-      if (!this.lost) this.replica.noteLength(f, typeof r === 'number' ? r : codePointLength(r as string));
-      return r;
+    return read.then((text) => {
+      this.learnt(f, codePointLength(text as string));
+      return text;
     });
+  }
+
+  /** Keeps a length the change-feed thread worked out, so edits and cursors at `f` need no checkout here. */
+  private learnt(f: Frontier, length: number): void {
+    if (this.lost) return;
+    this.replica.noteLength(f, length);
+    if (!this.known || this.replica.descends(f, this.known.f)) this.known = { f, at: performance.now() };
+  }
+
+  /** The length at `f`, found on the change-feed thread and kept; requests for the same one share it. */
+  private measure(f: Frontier): Promise<number> {
+    const key = f.join(',');
+    const pending = this.measuring.get(key);
+    if (pending) return pending;
+    this.loadFeed();
+    this.deps.observer.offloaded('length');
+    const measured = this.deps.feed
+      .read(this.feedId, this.replica.toRemote(f), 'length')
+      .then((len) => {
+        this.learnt(f, len);
+        return len;
+      })
+      .finally(() => this.measuring.delete(key));
+    this.measuring.set(key, measured);
+    return measured;
   }
 
   /** Whether costly reads and rebases go to the change-feed thread (see `readOffload`). */
@@ -187,24 +222,40 @@ export class LiveDocument implements FeedListener {
   private noteLength(version: RemoteVersion, length: number): void {
     if (this.lost) return;
     try {
-      this.replica.noteLength(this.replica.resolve(version, 'version'), length);
+      this.learnt(this.replica.resolve(version, 'version'), length);
     } catch {
       // not known here (a replica being replaced): nothing to keep
     }
   }
 
   /**
-   * Checks cursor positions against the text at `version` (null: the last committed version) and
-   * returns that version. UNKNOWN_VERSION or BAD_USER_INPUT when they do not fit.
+   * Checks cursor positions against the text at `version` (null: the current text) and returns that
+   * version. UNKNOWN_VERSION or BAD_USER_INPUT when they do not fit.
    */
   async cursorVersion(version: RemoteVersion | null, positions: number[]): Promise<RemoteVersion> {
-    const f = version === null ? this.committed : this.replica.resolve(version, 'version');
+    const f = version === null ? await this.currentForCursors() : this.replica.resolve(version, 'version');
     if (!this.replica.descends(this.committed, f)) throw new UnknownVersionError('version');
     const len = await this.engineRead('length', f);
     for (const p of positions) {
       if (p < 0 || p > len) throw new AppError(ErrorCode.BAD_USER_INPUT, `cursor position ${p} is outside the text (length ${len})`, { field: 'cursor', max: len });
     }
     return this.replica.toRemote(f);
+  }
+
+  /**
+   * The version a cursor sent without one refers to: the last committed one. On a document whose
+   * reads are costly its length may be unknown here, and finding it is a checkout on the change-feed
+   * thread; a cursor update must not cost one each. So the newest version whose length was learnt
+   * in the last second stands for it (under a crowd, what a client following the events has), and
+   * otherwise one measurement at a time serves every update that arrives while it runs.
+   */
+  private currentForCursors(): Frontier | Promise<Frontier> {
+    if (!this.costlyReads || this.replica.hasLengthAt(this.committed)) return this.committed;
+    if (this.known && performance.now() - this.known.at < KNOWN_FRESH_MS) return this.known.f;
+    const f = this.committed;
+    return (this.measuringCurrent ??= this.measure(f)
+      .then(() => f)
+      .finally(() => (this.measuringCurrent = null)));
   }
 
   /**
