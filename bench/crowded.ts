@@ -16,9 +16,9 @@ const WINDOW = 5;
  * a participant who does not type keeps a cursor in it (moved through every edit, a transform too).
  *
  * With `follower` (`npm run bench -- follower`), someone also types five times a second from the
- * version of the last event it got, as an editor that applies others' changes does: the text's
- * length at such a version must be known to check the edit, and on this history finding it costs as
- * much as a transform. (Its edits lag by the event latency, so they are concurrent with much of the
+ * version of the last event it got, as an editor that applies others' changes does, and after each
+ * edit sends its cursor without a version: the text's length at such versions must be known to check
+ * them, and on this history finding it costs as much as a transform. (Its edits lag by the event latency, so they are concurrent with much of the
  * history, and every later transform pays for that.)
  */
 export async function crowded({ follower: withFollower = false } = {}): Promise<void> {
@@ -41,6 +41,7 @@ export async function crowded({ follower: withFollower = false } = {}): Promise<
     const readLatency: number[][] = Array.from({ length: windows }, () => []);
     const cursorMoves = new Array<number>(windows).fill(0);
     const followerLatency: number[][] = Array.from({ length: windows }, () => []);
+    const cursorLatency: number[][] = Array.from({ length: windows }, () => []);
     let start = 0;
     const windowOf = (t: number) => Math.min(windows - 1, Math.floor((t - start) / (WINDOW * 1000)));
 
@@ -139,6 +140,9 @@ export async function crowded({ follower: withFollower = false } = {}): Promise<
         if (r.json.errors) throw new Error(JSON.stringify(r.json.errors));
         seq++;
         followerLatency[windowOf(t)]!.push(performance.now() - t);
+        const c = performance.now();
+        await gqlOk(url, 'mutation($d: ID!, $a: String!, $c: CursorInput) { updatePresence(documentId: $d, agent: $a, cursor: $c) { agent } }', { d: doc, a: follower.agent, c: { anchor: 1, head: 1 } }, token);
+        cursorLatency[windowOf(c)]!.push(performance.now() - c);
         await new Promise((res) => setTimeout(res, 200));
       }
     })();
@@ -163,7 +167,7 @@ export async function crowded({ follower: withFollower = false } = {}): Promise<
     await new Promise((r) => setTimeout(r, 2000)); // let the last events arrive
 
     console.log(`    other document alone (before the crowd): ack p50 ${fmt(percentile(alone, 50))} ms, p99 ${fmt(percentile(alone, 99))} ms`);
-    console.log(`    window     edits/s   event latency p50 / p99 (ms, probe to last subscriber)   other-document ack p50 / p99 (ms)   read of the crowded text p50 (ms)   parked cursor moves shown${withFollower ? '   follower ack p50 / p99 (ms)' : ''}`);
+    console.log(`    window     edits/s   event latency p50 / p99 (ms, probe to last subscriber)   other-document ack p50 / p99 (ms)   read of the crowded text p50 (ms)   parked cursor moves shown${withFollower ? '   follower ack p50 / p99 (ms)   its cursor updates p50 / p99 (ms)' : ''}`);
     for (let i = 0; i < windows; i++) {
       const pl = probeLatency[i]!;
       const ol = otherLatency[i]!;
@@ -172,7 +176,7 @@ export async function crowded({ follower: withFollower = false } = {}): Promise<
           `${fmt(percentile(ol, 50))} / ${fmt(percentile(ol, 99))}`.padEnd(36) +
           fmt(percentile(readLatency[i]!, 50)).padEnd(36) +
           String(cursorMoves[i]).padEnd(28) +
-          (withFollower ? `${fmt(percentile(followerLatency[i]!, 50))} / ${fmt(percentile(followerLatency[i]!, 99))}` : ''),
+          (withFollower ? `${fmt(percentile(followerLatency[i]!, 50))} / ${fmt(percentile(followerLatency[i]!, 99))}`.padEnd(30) + `${fmt(percentile(cursorLatency[i]!, 50))} / ${fmt(percentile(cursorLatency[i]!, 99))}` : ''),
       );
     }
     const total = acks.reduce((a, b) => a + b, 0);

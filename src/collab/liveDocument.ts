@@ -245,17 +245,21 @@ export class LiveDocument implements FeedListener {
   /**
    * The version a cursor sent without one refers to: the last committed one. On a document whose
    * reads are costly its length may be unknown here, and finding it is a checkout on the change-feed
-   * thread; a cursor update must not cost one each. So the newest version whose length was learnt
-   * in the last second stands for it (under a crowd, what a client following the events has), and
-   * otherwise one measurement at a time serves every update that arrives while it runs.
+   * thread, which waits behind that thread's transforms: a cursor update must neither cost one nor
+   * wait for one. So the newest version whose length was learnt there stands for it (under a crowd,
+   * what a client following the events has); when that is over a second old, one measurement of the
+   * current version at a time runs meanwhile. Only with nothing learnt yet does an update wait for it.
    */
   private currentForCursors(): Frontier | Promise<Frontier> {
     if (!this.costlyReads || this.replica.hasLengthAt(this.committed)) return this.committed;
     if (this.known && performance.now() - this.known.at < KNOWN_FRESH_MS) return this.known.f;
     const f = this.committed;
-    return (this.measuringCurrent ??= this.measure(f)
+    const measuring = (this.measuringCurrent ??= this.measure(f)
       .then(() => f)
       .finally(() => (this.measuringCurrent = null)));
+    if (!this.known) return measuring;
+    measuring.catch(() => undefined); // it only refreshes `known`; a failure leaves it as it was
+    return this.known.f;
   }
 
   /**
