@@ -9,6 +9,7 @@ import type { LogEntry } from '../crdt/replica.js';
 import { ChangeFeed } from './changeFeed.js';
 import type { StreamBounds } from './changeStream.js';
 import { Committer, type JobThresholds } from './committer.js';
+import type { ReadOffload } from './documentReads.js';
 import { LiveDocument, type DocumentMeta, type LiveDocumentDeps } from './liveDocument.js';
 import { noObserver, type CollabObserver } from './observer.js';
 import { readMeta } from './storage.js';
@@ -25,8 +26,8 @@ export interface DocumentsOptions {
   jobs: JobThresholds;
   /** See LiveDocumentDeps.feedBacklog. */
   feedBacklog: { rows: number; bytes: number };
-  /** See LiveDocumentDeps.readOffload. */
-  readOffload: { ms: number; concurrentEdits: number };
+  /** When a document's costly reads go to the change-feed thread. */
+  readOffload: ReadOffload;
   /** Told of commits, loads and reloads (metrics). */
   observer?: CollabObserver;
 }

@@ -1,16 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import type pg from 'pg';
 import type { Logger } from 'pino';
-import { transformPositions } from '../crdt/cursor.js';
 import type { FromFeed, Rebased } from '../crdt/feedProtocol.js';
-import { EngineFailure, UnknownVersionError, entryBytes, type Reads, type EditResult, type Frontier, type LogEntry, type Replica, type ReplicaLimits, type TextOp } from '../crdt/replica.js';
+import { EngineFailure, UnknownVersionError, entryBytes, type EditResult, type Frontier, type LogEntry, type Replica, type ReplicaLimits, type TextOp } from '../crdt/replica.js';
 import type { AuthorRun } from '../crdt/authorship.js';
 import type { RemoteVersion } from '../crdt/version.js';
-import { codePointLength } from '../crdt/text.js';
 import { AppError, ErrorCode, isKnownCode } from '../errors.js';
 import type { ChangeFeed, FeedListener } from './changeFeed.js';
 import { ChangeStream, type StreamBounds } from './changeStream.js';
 import type { Committer, OpRow } from './committer.js';
+import { DocumentReads, type ReadOffload } from './documentReads.js';
 import type { CollabObserver } from './observer.js';
 import { buildReplica, readHistory, readMeta, readOperations, rowToEntry } from './storage.js';
 
@@ -28,15 +27,8 @@ export interface LiveDocumentDeps {
    * concurrent history, on this thread).
    */
   feedBacklog: { rows: number; bytes: number };
-  /**
-   * When a document's costly reads (Replica.read) and cursor rebases go to the change-feed thread:
-   * once one here took longer than `ms` (0: all of them), or once `concurrentEdits` edits were
-   * committed while its history had concurrent heads (0: not for that). Under sustained concurrency
-   * these cost the whole concurrent history (measured: a checkout after 500 edits by 16 writers that
-   * never see each other took 25 ms, after 4,000 455 ms, after 8,000 4 s), so the first slow one
-   * is better not run here at all.
-   */
-  readOffload: { ms: number; concurrentEdits: number };
+  /** When the document's costly reads go to the change-feed thread (see ReadOffload). */
+  readOffload: ReadOffload;
   observer: CollabObserver;
   log: Logger;
   /** Called after a batch of rows committed, to tell other instances. Never throws. */
@@ -57,9 +49,6 @@ export interface DocumentMeta {
   /** Set for a document in the trash. */
   deletedAt?: Date | null;
 }
-
-/** How long a length learnt from the change-feed thread stands for the current version's, for cursors (ms). */
-const KNOWN_FRESH_MS = 1_000;
 
 type Work =
   | { kind: 'edit'; userId: string; agent: string; seq: number; parents: RemoteVersion; ops: TextOp[]; resolve: (r: EditResult) => void; reject: (e: unknown) => void }
@@ -95,16 +84,8 @@ export class LiveDocument implements FeedListener {
    */
   private feedBacklog: { snapshot: Uint8Array | null; entries: LogEntry[]; bytes: number } | null;
   private lost = false;
-  /** A read here was slow, or the history is crowded (see `readOffload`): costly reads go to the change-feed thread. */
-  private costlyReads = false;
-  /** Edits committed while the history had concurrent heads, until `costlyReads`. */
-  private concurrentEdits = 0;
-  /** The newest version whose length was learnt from the change-feed thread (an event, a read), and when. */
-  private known: { f: Frontier; at: number } | null = null;
-  /** The current version's length being found for cursor updates, shared by those that arrive meanwhile. */
-  private measuringCurrent: Promise<Frontier> | null = null;
-  /** Lengths being found on the change-feed thread, by frontier. */
-  private readonly measuring = new Map<string, Promise<number>>();
+  /** Where the costly reads run (here or on the change-feed thread), and the lengths learnt there. */
+  private readonly reads: DocumentReads;
   /** Lost because a commit failed, not the engine: the committed text and the feed are still sound. */
   private readable = false;
   lastActive = Date.now();
@@ -123,9 +104,20 @@ export class LiveDocument implements FeedListener {
     this.appliedThrough = appliedThrough;
     for (const [a, u] of agents) this.agents.set(a, u);
     this.committed = replica.frontier();
+    this.reads = new DocumentReads({
+      documentId: meta.id,
+      replica,
+      feed: deps.feed,
+      feedId: this.feedId,
+      loadFeed: () => this.loadFeed(),
+      lost: () => this.lost,
+      offload: deps.readOffload,
+      observer: deps.observer,
+      log: deps.log,
+    });
     // Loaded with concurrent heads: how crowded the history behind them is, only a transform would
     // tell. Its length stands in for it.
-    if (this.committed.length > 1) this.countConcurrent(appliedThrough);
+    this.reads.committed(this.committed.length, appliedThrough);
   }
 
   /** Loads a document from its newest snapshot plus the operation rows after it. Null when missing. */
@@ -160,72 +152,7 @@ export class LiveDocument implements FeedListener {
     this.touch();
     const committed = this.committed;
     const version = this.replica.toRemote(committed);
-    return { content: await this.engineRead('text', committed), version };
-  }
-
-  /**
-   * A costly read (Replica.read) at a committed frontier: here, or on the change-feed thread once
-   * the document's reads are costly (see `readOffload`). What is at hand is read here either way.
-   */
-  private engineRead<K extends keyof Reads>(what: K, f: Frontier): Promise<Reads[K]> | Reads[K] {
-    const atHand = (what === 'text' && this.replica.hasTextAt(f)) || (what === 'length' && this.replica.hasLengthAt(f));
-    if (this.lost || atHand || !this.offloading) {
-      const started = performance.now();
-      const result = this.replica.read(what, f);
-      const took = performance.now() - started;
-      if (took > this.deps.readOffload.ms) this.markCostly({ slowRead: what, ms: Math.round(took) });
-      return result;
-    }
-    if (what === 'length') return this.measure(f) as Promise<Reads[K]>;
-    this.loadFeed();
-    this.deps.observer.offloaded(what);
-    const read = this.deps.feed.read(this.feedId, this.replica.toRemote(f), what);
-    if (what !== 'text') return read;
-    // Edits and cursors at this version need its length: keep it, so they need no checkout here.
-    return read.then((text) => {
-      this.learnt(f, codePointLength(text as string));
-      return text;
-    });
-  }
-
-  /** Keeps a length the change-feed thread worked out, so edits and cursors at `f` need no checkout here. */
-  private learnt(f: Frontier, length: number): void {
-    if (this.lost) return;
-    this.replica.noteLength(f, length);
-    if (!this.known || this.replica.descends(f, this.known.f)) this.known = { f, at: performance.now() };
-  }
-
-  /** The length at `f`, found on the change-feed thread and kept; requests for the same one share it. */
-  private measure(f: Frontier): Promise<number> {
-    const key = f.join(',');
-    const pending = this.measuring.get(key);
-    if (pending) return pending;
-    this.loadFeed();
-    this.deps.observer.offloaded('length');
-    const measured = this.deps.feed
-      .read(this.feedId, this.replica.toRemote(f), 'length')
-      .then((len) => {
-        this.learnt(f, len);
-        return len;
-      })
-      .finally(() => this.measuring.delete(key));
-    this.measuring.set(key, measured);
-    return measured;
-  }
-
-  /** Whether costly reads and rebases go to the change-feed thread (see `readOffload`). */
-  private get offloading(): boolean {
-    return this.costlyReads || this.deps.readOffload.ms === 0;
-  }
-
-  /** The length at a version the change-feed thread sent out (see FromFeed `change`). */
-  private noteLength(version: RemoteVersion, length: number): void {
-    if (this.lost) return;
-    try {
-      this.learnt(this.replica.resolve(version, 'version'), length);
-    } catch {
-      // not known here (a replica being replaced): nothing to keep
-    }
+    return { content: await this.reads.read('text', committed), version };
   }
 
   /**
@@ -233,33 +160,13 @@ export class LiveDocument implements FeedListener {
    * version. UNKNOWN_VERSION or BAD_USER_INPUT when they do not fit.
    */
   async cursorVersion(version: RemoteVersion | null, positions: number[]): Promise<RemoteVersion> {
-    const f = version === null ? await this.currentForCursors() : this.replica.resolve(version, 'version');
+    const f = version === null ? await this.reads.currentForCursors(this.committed) : this.replica.resolve(version, 'version');
     if (!this.replica.descends(this.committed, f)) throw new UnknownVersionError('version');
-    const len = await this.engineRead('length', f);
+    const len = await this.reads.read('length', f);
     for (const p of positions) {
       if (p < 0 || p > len) throw new AppError(ErrorCode.BAD_USER_INPUT, `cursor position ${p} is outside the text (length ${len})`, { field: 'cursor', max: len });
     }
     return this.replica.toRemote(f);
-  }
-
-  /**
-   * The version a cursor sent without one refers to: the last committed one. On a document whose
-   * reads are costly its length may be unknown here, and finding it is a checkout on the change-feed
-   * thread, which waits behind that thread's transforms: a cursor update must neither cost one nor
-   * wait for one. So the newest version whose length was learnt there stands for it (under a crowd,
-   * what a client following the events has); when that is over a second old, one measurement of the
-   * current version at a time runs meanwhile. Only with nothing learnt yet does an update wait for it.
-   */
-  private currentForCursors(): Frontier | Promise<Frontier> {
-    if (!this.costlyReads || this.replica.hasLengthAt(this.committed)) return this.committed;
-    if (this.known && performance.now() - this.known.at < KNOWN_FRESH_MS) return this.known.f;
-    const f = this.committed;
-    const measuring = (this.measuringCurrent ??= this.measure(f)
-      .then(() => f)
-      .finally(() => (this.measuringCurrent = null)));
-    if (!this.known) return measuring;
-    measuring.catch(() => undefined); // it only refreshes `known`; a failure leaves it as it was
-    return this.known.f;
   }
 
   /**
@@ -279,19 +186,13 @@ export class LiveDocument implements FeedListener {
     const committed = this.committed;
     if (this.replica.descends(f, committed)) return this.replica.descends(committed, f) ? { version: this.version(), positions } : null;
     if (!this.replica.descends(committed, f)) return null;
-    if (!this.offloading) {
+    if (!this.reads.offloading) {
       // changesSince runs to the replica's own frontier, which runs ahead of `committed` during a commit.
       if (!this.replica.descends(committed, this.replica.frontier())) return null;
-      const started = performance.now();
-      const moved = transformPositions(positions, this.replica.changesSince(f));
-      const took = performance.now() - started;
-      if (took > this.deps.readOffload.ms) this.markCostly({ slowRead: 'rebase', ms: Math.round(took) });
-      return { version: this.version(), positions: moved };
+      return { version: this.version(), positions: this.reads.transformHere(f, positions) };
     }
     // The feed's replica holds exactly what was committed and sent to it before this.
-    this.loadFeed();
-    this.deps.observer.offloaded('rebase');
-    return this.deps.feed.rebase(this.feedId, this.replica.toRemote(f), positions).catch(() => null);
+    return this.reads.transformThere(f, positions);
   }
 
   /**
@@ -299,7 +200,7 @@ export class LiveDocument implements FeedListener {
    * A version from another instance that has not reached this one yet is read from PostgreSQL first.
    */
   async textAtVersion(version: RemoteVersion): Promise<string> {
-    return this.engineRead('pastText', await this.seenFrontier(version));
+    return this.reads.read('pastText', await this.seenFrontier(version));
   }
 
   /**
@@ -308,7 +209,7 @@ export class LiveDocument implements FeedListener {
    */
   async historyAt(version: RemoteVersion | null): Promise<{ bytes: Uint8Array; agents: string[]; content: string; version: RemoteVersion }> {
     const f = await this.seenFrontier(version);
-    return { ...(await this.engineRead('history', f)), version: this.replica.toRemote(f) };
+    return { ...(await this.reads.read('history', f)), version: this.replica.toRemote(f) };
   }
 
   /**
@@ -316,7 +217,7 @@ export class LiveDocument implements FeedListener {
    * text. (Which user and when: the operation rows say; see the authorship field.)
    */
   async authorship(version: RemoteVersion | null): Promise<{ text: string; runs: AuthorRun[] }> {
-    return this.engineRead('authorship', await this.seenFrontier(version));
+    return this.reads.read('authorship', await this.seenFrontier(version));
   }
 
   /** A version a client may have seen (null: the last committed one), caught up to if it is another instance's. */
@@ -423,7 +324,7 @@ export class LiveDocument implements FeedListener {
   onMessage(m: FromFeed): void {
     switch (m.t) {
       case 'change':
-        this.noteLength(m.change.version, m.length);
+        this.reads.eventSent(m.change.version, m.length);
         for (const s of this.streams.values()) s.push(m.change);
         return;
       case 'attached': {
@@ -431,7 +332,7 @@ export class LiveDocument implements FeedListener {
         if (!a) return;
         this.attaching.delete(m.stream);
         if (m.change) {
-          this.noteLength(m.change.version, m.length);
+          this.reads.eventSent(m.change.version, m.length);
           a.stream.push(m.change);
         }
         a.stream.onClose = () => {
@@ -565,7 +466,7 @@ export class LiveDocument implements FeedListener {
   private async process(batch: Work[]): Promise<void> {
     // Rows committed elsewhere come first: they are durable already.
     for (const w of batch) if (w.kind === 'remote') await this.mergeRemote(w);
-    if (this.offloading) await this.learnParentLengths(batch);
+    if (this.reads.offloading) await this.reads.learnLengths(batch.flatMap((w) => (w.kind === 'edit' ? [w.parents] : [])), this.committed);
 
     const accepted: { w: Extract<Work, { kind: 'edit' | 'patch' }>; result: EditResult }[] = [];
     const rows: OpRow[] = [];
@@ -603,7 +504,7 @@ export class LiveDocument implements FeedListener {
       if (this.appliedAbove.size > 0) this.queue.push({ kind: 'remote', fromOrder: 0, toOrder: committed.lastOrder, entries: [] });
     }
     this.committed = this.replica.frontier();
-    if (this.committed.length > 1 && !this.costlyReads) this.countConcurrent(this.outbox.length);
+    this.reads.committed(this.committed.length, this.outbox.length);
     // The feed sees the entries before any writer hears back: a version a writer was given is one a
     // subscription can start from.
     if (this.outbox.length > 0) {
@@ -620,48 +521,6 @@ export class LiveDocument implements FeedListener {
     }
     for (const a of accepted) a.w.resolve(a.result);
     if (committed) this.deps.announce(this.id, committed.firstOrder, committed.lastOrder, rows.map((r) => r.entry));
-  }
-
-  /**
-   * Validating a positional edit takes the text's length at its parents. A client that edits from a
-   * version it got in an event or a read (not one an edit of its returned) names a version whose
-   * length may not be known here; on a crowded document finding it is a checkout as costly as a
-   * transform, so it is asked of the change-feed thread first, and the batch waits for it, not the
-   * other documents.
-   */
-  private async learnParentLengths(batch: Work[]): Promise<void> {
-    const wanted = new Map<string, Frontier>();
-    for (const w of batch) {
-      if (w.kind !== 'edit') continue;
-      let f: Frontier;
-      try {
-        f = this.replica.resolve(w.parents, 'parents');
-      } catch {
-        continue; // the edit itself gets the error (or catches up first)
-      }
-      if (!this.replica.hasLengthAt(f) && this.replica.descends(this.committed, f)) wanted.set(f.join(','), f);
-    }
-    for (const f of wanted.values()) {
-      try {
-        await this.engineRead('length', f);
-      } catch {
-        // the feed could not say (restarted): the edit's validation finds it here
-      }
-    }
-  }
-
-  /** Counts edits committed onto a history with concurrent heads; past `readOffload.concurrentEdits`, reads go to the feed thread. */
-  private countConcurrent(edits: number): void {
-    const threshold = this.deps.readOffload.concurrentEdits;
-    this.concurrentEdits += edits;
-    if (threshold > 0 && this.concurrentEdits >= threshold) this.markCostly({ concurrentEdits: this.concurrentEdits });
-  }
-
-  /** From now on this document's costly reads go to the change-feed thread; said once, for operators. */
-  private markCostly(why: Record<string, unknown>): void {
-    if (this.costlyReads) return;
-    this.costlyReads = true;
-    this.deps.log.info({ documentId: this.id, ...why }, 'document reads moved to the change-feed thread');
   }
 
   private rowFor(w: Extract<Work, { kind: 'edit' | 'patch' }>, r: EditResult, entry: LogEntry): OpRow {
