@@ -373,11 +373,13 @@ export class Replica {
         }
         expected.set(run.agent, run.seqEnd);
       }
-      const { inserted, deleted, finalLen } = this.checkPatchOps(scratch, this.size, after);
+      const { inserted, deleted, spanEnds } = this.checkPatchOps(scratch, this.size, after);
       if (inserted > limits.maxInsertChars) {
         throw new AppError(ErrorCode.PAYLOAD_TOO_LARGE, `a patch may insert at most ${limits.maxInsertChars} characters`, { field: 'patch', max: limits.maxInsertChars });
       }
-      if (finalLen > limits.maxDocumentChars) {
+      // The text holds at most as many characters as were ever inserted, which the history's size
+      // bounds: only a document that may be near the limit pays for a checkout of the merged text.
+      if (after > limits.maxDocumentChars && scratchLength(scratch) > limits.maxDocumentChars) {
         throw new AppError(ErrorCode.PAYLOAD_TOO_LARGE, `a document may hold at most ${limits.maxDocumentChars} characters`, { max: limits.maxDocumentChars });
       }
       // Valid: merge it into the live log. Operations the log already has are skipped.
@@ -385,6 +387,9 @@ export class Replica {
       this.guard(() => this.oplog.addFromBytes(bytes));
       this.size = this.computeSize();
       this.indexRange(before, this.size);
+      // The live log numbers the patch's operations as the scratch copy did: the lengths found while
+      // checking them hold here, so the client's next patch (on the version this one made) needs no checkout.
+      for (const [lv, len] of spanEnds) this.rememberLength(String(lv), len);
       return { duplicate: false, version: this.toRemote(this.frontier()), entry: { kind: 'patch', patch: bytes }, runs, inserted, deleted };
     } finally {
       try {
@@ -560,7 +565,7 @@ export class Replica {
    * Checks every new operation in [from, to) of `scratch` against the text length at its parents.
    * The engine itself accepts out-of-range positions and then crashes on every later checkout.
    */
-  private checkPatchOps(scratch: OpLog, from: number, to: number): { inserted: number; deleted: number; finalLen: number } {
+  private checkPatchOps(scratch: OpLog, from: number, to: number): { inserted: number; deleted: number; spanEnds: [number, number][] } {
     const history = (scratch.getHistory() as HistoryEntry[]).filter((h) => h.span[1] > from);
     const ops = scratch.getOpsSince(this.frontier()) as EngineOp[];
     // Lengths at versions inside the patch are computed on the scratch log.
@@ -583,6 +588,8 @@ export class Replica {
     let len = -1;
     let inserted = 0;
     let deleted = 0;
+    // The length at the last operation of each piece: the text at a single-operation version.
+    const spanEnds: [number, number][] = [];
     for (const op of ops) {
       const total = op.end - op.start;
       let done = 0;
@@ -607,10 +614,11 @@ export class Replica {
         }
         done += n;
         lv += n;
+        spanEnds.push([lv - 1, len]);
       }
     }
     if (lv !== to) throw badInput('patch operations could not be accounted for', { field: 'patch' });
-    return { inserted, deleted, finalLen: lengthOn(Array.from(scratch.getLocalVersion())) };
+    return { inserted, deleted, spanEnds };
   }
 
   private guard<T>(fn: () => T): T {
@@ -658,6 +666,17 @@ export function coalesce(ops: TextOp[]): TextOp[] {
     lastLen = op.kind === 'insert' ? codePointLength(op.text) : 0;
   }
   return out;
+}
+
+/** Code points in the text of a log's whole history (a checkout). */
+function scratchLength(oplog: OpLog): number {
+  const branch = new Branch();
+  try {
+    branch.merge(oplog, oplog.getLocalVersion());
+    return codePointLength(branch.get());
+  } finally {
+    branch.free();
+  }
 }
 
 function computeSize(oplog: OpLog): number {

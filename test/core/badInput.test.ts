@@ -129,6 +129,44 @@ describe('bad input is refused with a code and harms nothing', () => {
     expect((await content(env.url, token, creator.id)).content).toBe('abc!');
   });
 
+  it('checks edits and patches made on the version a patch gave against the text there', async () => {
+    const creator = await newDocument(env.url, token, 'abc');
+    const creatorAgent = creator.version[0]![0];
+    const j = await join(env.url, token, creator.id);
+    const k = await join(env.url, token, creator.id); // (joined first: a join reads the text, which would measure it)
+    // The patch client's replica: 'abc', then its own edit, 'bcde' (4 characters).
+    const client = () => {
+      const log = replicaOf([{ agent: creatorAgent, text: 'abc' }]);
+      log.setAgent(j.agent);
+      log.ins(3, 'de');
+      log.del(0, 1);
+      return log;
+    };
+    const base = replicaOf([{ agent: creatorAgent, text: 'abc' }]);
+    const mine = client();
+    const first = await gql(env.url, PATCH, { i: { documentId: creator.id, patch: b64(mine.getPatchSince(base.getLocalVersion())) } }, token);
+    base.free();
+    mine.free();
+    expect(first.errors).toBeUndefined();
+    const v = first.data.applyPatch.version;
+    // Another writer edits on that version: past its end is refused, at its end is taken.
+    expect(codeOf(await edit(env.url, token, { documentId: creator.id, agent: k.agent, seq: 0, parents: v, ops: [{ insert: { pos: 5, text: 'f' } }] }))).toBe('BAD_USER_INPUT');
+    expect((await edit(env.url, token, { documentId: creator.id, agent: k.agent, seq: 0, parents: v, ops: [{ insert: { pos: 4, text: 'f' } }] })).errors).toBeUndefined();
+    // The patch client goes on from its own version, concurrently with that edit: checked against its 4 characters.
+    for (const [make, code] of [
+      [(log: OpLog) => log.del(2, 3), 'BAD_USER_INPUT'],
+      [(log: OpLog) => log.ins(4, '!'), undefined],
+    ] as const) {
+      const log = client();
+      const before = log.getLocalVersion();
+      make(log);
+      const r = await gql(env.url, PATCH, { i: { documentId: creator.id, patch: b64(log.getPatchSince(before)) } }, token);
+      log.free();
+      expect(codeOf(r)).toBe(code);
+    }
+    expect(['bcdef!', 'bcde!f']).toContain((await content(env.url, token, creator.id)).content);
+  });
+
   it('refuses a patch that skips ahead in an agent\'s seq: its base version is unknown', async () => {
     const doc = await newDocument(env.url, token, '');
     const log = new OpLog(doc.agent);
@@ -191,5 +229,47 @@ describe('bad input is refused with a code and harms nothing', () => {
     expect((await gql(env.url, '{ me { id } }', {}, u.token)).data.me.id).toBe(u.id);
     expect((await gql(env.url, 'mutation { logOut }', {}, u.token)).data).toEqual({ logOut: true });
     expect(codeOf(await gql(env.url, '{ me { id } }', {}, u.token))).toBe('UNAUTHENTICATED');
+  });
+});
+
+describe('MAX_DOCUMENT_CHARS', () => {
+  const small = useServer({ limits: { maxDocumentChars: 12 } } as never);
+
+  it('refuses an edit or a patch that would make the text longer, counting what deletes freed; the document goes on', async () => {
+    const { token: t } = await newUser(small.url, 'limits');
+    const doc = await newDocument(small.url, t, 'abcdef');
+    const creatorAgent = doc.version[0]![0];
+    const tooLong = await edit(small.url, t, { documentId: doc.id, agent: doc.agent, seq: 0, parents: doc.version, ops: [{ insert: { pos: 6, text: 'ghijklm' } }] });
+    expect(codeOf(tooLong)).toBe('PAYLOAD_TOO_LARGE');
+    // Deleting the text frees room again, though the history keeps growing.
+    const cleared = await edit(small.url, t, { documentId: doc.id, agent: doc.agent, seq: 0, parents: doc.version, ops: [{ delete: { pos: 0, len: 6 } }] });
+    expect(cleared.errors).toBeUndefined();
+
+    // A patch client with the same history: 10 characters fit, 3 more do not.
+    const j = await join(small.url, t, doc.id);
+    const client = () => {
+      const log = replicaOf([{ agent: creatorAgent, text: 'abcdef' }]);
+      log.setAgent(doc.agent);
+      log.del(0, 6);
+      log.setAgent(j.agent);
+      return log;
+    };
+    const send = async (make: (log: OpLog) => void) => {
+      const log = client();
+      const before = log.getLocalVersion();
+      make(log);
+      const r = await gql(small.url, PATCH, { i: { documentId: doc.id, patch: b64(log.getPatchSince(before)) } }, t);
+      log.free();
+      return r;
+    };
+    expect((await send((log) => log.ins(0, '0123456789'))).errors).toBeUndefined();
+    expect(codeOf(await send((log) => {
+      log.ins(0, '0123456789');
+      log.ins(10, 'xyz');
+    }))).toBe('PAYLOAD_TOO_LARGE');
+    expect((await content(small.url, t, doc.id)).content).toBe('0123456789');
+    const filled = await edit(small.url, t, { documentId: doc.id, agent: doc.agent, seq: 6, parents: (await content(small.url, t, doc.id)).version, ops: [{ insert: { pos: 10, text: '!?' } }] });
+    expect(filled.errors).toBeUndefined();
+    expect((await content(small.url, t, doc.id)).content).toBe('0123456789!?');
   });
 });
