@@ -1,6 +1,6 @@
 import { gqlOk, post } from './lib/http.js';
 import { benchDatabase, spawnCowrite } from './lib/processes.js';
-import { EDIT, createDoc, joinDoc, signUp } from './lib/setup.js';
+import { EDIT, createDoc, joinDoc, signUp, typist } from './lib/setup.js';
 import { fmt, header, percentile } from './lib/stats.js';
 import { subscribe, wsClient } from './lib/ws.js';
 
@@ -8,6 +8,7 @@ const WRITERS = 16;
 const SUBSCRIBERS = 10;
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 30);
 const WINDOW = 5;
+const UPDATE_PRESENCE = 'mutation($d: ID!, $a: String!, $c: CursorInput, $v: Version) { updatePresence(documentId: $d, agent: $a, cursor: $c, version: $v) { agent } }';
 
 /**
  * The engine's worst case: 16 writers flat out on one document, each sending its next edit against the
@@ -88,18 +89,11 @@ export async function crowded({ follower: withFollower = false } = {}): Promise<
         complete: () => undefined,
       },
     );
-    await gqlOk(url, 'mutation($d: ID!, $a: String!, $c: CursorInput, $v: Version) { updatePresence(documentId: $d, agent: $a, cursor: $c, version: $v) { agent } }', { d: doc, a: parked.agent, c: { anchor: 7, head: 8 }, v: parked.version }, token);
+    await gqlOk(url, UPDATE_PRESENCE, { d: doc, a: parked.agent, c: { anchor: 7, head: 8 }, v: parked.version }, token);
 
     // Other document, before the crowd: its ack latency alone.
-    const otherState = { seq: 0, parents: otherWriter.version };
-    const otherEdit = async () => {
-      const t0 = performance.now();
-      const r = await post(url, JSON.stringify({ query: EDIT, variables: { i: { documentId: other, agent: otherWriter.agent, seq: otherState.seq, parents: otherState.parents, ops: [{ insert: { pos: 6 + otherState.seq, text: 'o' } }] } } }), token);
-      if (r.json.errors) throw new Error(JSON.stringify(r.json.errors));
-      otherState.parents = r.json.data.editDocument.version;
-      otherState.seq++;
-      return performance.now() - t0;
-    };
+    const otherTypist = typist(url, token, other, otherWriter, 6);
+    const otherEdit = () => otherTypist.type('o');
     const alone: number[] = [];
     const aloneEnd = performance.now() + 3000;
     while (performance.now() < aloneEnd) {
@@ -110,25 +104,17 @@ export async function crowded({ follower: withFollower = false } = {}): Promise<
     start = performance.now();
     const end = start + SECONDS * 1000;
     const writerLoops = writers.map(async (w) => {
-      let seq = 0;
-      let parents = w.version;
+      const writer = typist(url, token, doc, w, 8);
       while (performance.now() < end) {
-        const r = await post(url, JSON.stringify({ query: EDIT, variables: { i: { documentId: doc, agent: w.agent, seq, parents, ops: [{ insert: { pos: 8 + seq, text: 'x' } }] } } }), token);
-        if (r.json.errors) throw new Error(JSON.stringify(r.json.errors));
-        parents = r.json.data.editDocument.version;
-        seq++;
+        await writer.type('x');
         acks[windowOf(performance.now())]!++;
       }
     });
     const probeLoop = (async () => {
-      let seq = 0;
-      let parents = probe.version;
+      const writer = typist(url, token, doc, probe, 8);
       for (let k = 0; performance.now() < end; k++) {
-        const text = `⟦${k}⟧`;
         probeSent.set(String(k), performance.now());
-        const r = await gqlOk(url, EDIT, { i: { documentId: doc, agent: probe.agent, seq, parents, ops: [{ insert: { pos: 8 + seq, text } }] } }, token);
-        parents = r.editDocument.version;
-        seq += Array.from(text).length;
+        await writer.type(`⟦${k}⟧`);
         await new Promise((res) => setTimeout(res, 100));
       }
     })();
@@ -141,7 +127,7 @@ export async function crowded({ follower: withFollower = false } = {}): Promise<
         seq++;
         followerLatency[windowOf(t)]!.push(performance.now() - t);
         const c = performance.now();
-        await gqlOk(url, 'mutation($d: ID!, $a: String!, $c: CursorInput) { updatePresence(documentId: $d, agent: $a, cursor: $c) { agent } }', { d: doc, a: follower.agent, c: { anchor: 1, head: 1 } }, token);
+        await gqlOk(url, UPDATE_PRESENCE, { d: doc, a: follower.agent, c: { anchor: 1, head: 1 } }, token);
         cursorLatency[windowOf(c)]!.push(performance.now() - c);
         await new Promise((res) => setTimeout(res, 200));
       }

@@ -1,6 +1,6 @@
-import { gqlOk, post } from './lib/http.js';
+import { gqlOk } from './lib/http.js';
 import { benchDatabase, spawnCowrite } from './lib/processes.js';
-import { EDIT, createDoc, joinDoc, signUp } from './lib/setup.js';
+import { createDoc, joinDoc, signUp, typist } from './lib/setup.js';
 import { fmt, header, percentile } from './lib/stats.js';
 
 const WRITERS = 16;
@@ -40,13 +40,9 @@ async function once(env: Record<string, string>) {
     let edits = 0;
     // Each writer edits against the version its last reply returned: always concurrent with the others.
     const crowd = writers.map(async (w) => {
-      let seq = 0;
-      let parents = w.version;
+      const writer = typist(url, token, doc, w, 8);
       while (crowding) {
-        const r = await post(url, JSON.stringify({ query: EDIT, variables: { i: { documentId: doc, agent: w.agent, seq, parents, ops: [{ insert: { pos: 8 + seq, text: 'x' } }] } } }), token);
-        if (r.json.errors) throw new Error(JSON.stringify(r.json.errors));
-        parents = r.json.data.editDocument.version;
-        seq++;
+        await writer.type('x');
         edits++;
       }
     });
@@ -54,15 +50,9 @@ async function once(env: Record<string, string>) {
     const acks: number[] = [];
     let editing = true;
     const otherLoop = (async () => {
-      let seq = 0;
-      let parents = otherWriter.version;
+      const writer = typist(url, token, other, otherWriter, 6);
       while (editing) {
-        const t = performance.now();
-        const r = await post(url, JSON.stringify({ query: EDIT, variables: { i: { documentId: other, agent: otherWriter.agent, seq, parents, ops: [{ insert: { pos: 6 + seq, text: 'o' } }] } } }), token);
-        if (r.json.errors) throw new Error(JSON.stringify(r.json.errors));
-        parents = r.json.data.editDocument.version;
-        seq++;
-        acks.push(performance.now() - t);
+        acks.push(await writer.type('o'));
         await new Promise((res) => setTimeout(res, 5));
       }
     })();

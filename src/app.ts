@@ -22,7 +22,7 @@ import { createDownloadHandler } from './graphql/download.js';
 import { createJsonPostHandler } from './graphql/jsonPost.js';
 import { createGraphQL } from './graphql/yoga.js';
 import { Metrics } from './metrics/metrics.js';
-import { startMetricsServer, type MetricsServer } from './metrics/metricsServer.js';
+import { sendMetrics, startMetricsServer, type MetricsServer } from './metrics/metricsServer.js';
 import { createMemoryBus, createRedisBus, type Bus } from './realtime/bus.js';
 import { ServerCloseCode } from './realtime/closeCodes.js';
 import { startWsServer, type WsServer } from './realtime/wsServer.js';
@@ -148,11 +148,7 @@ export function buildApp(config: Config, log: Logger = pino({ level: config.logL
         const status = !db ? 'unavailable' : pubsub ? 'ready' : 'degraded';
         return json(res, db ? 200 : 503, { status, postgres: db, pubsub: readyBus.kind === 'redis' ? pubsub : 'in-process' });
       }
-      if (path === '/metrics' && metrics && !metricsServer && req.method === 'GET') {
-        const { contentType, text } = await metrics.scrape();
-        res.writeHead(200, { 'content-type': contentType, 'content-length': Buffer.byteLength(text) });
-        return res.end(text);
-      }
+      if (path === '/metrics' && metrics && !metricsServer && req.method === 'GET') return sendMetrics(metrics, res);
       if (draining) {
         // A request that arrives on a kept-alive connection after SIGTERM is new work: another instance takes it.
         res.setHeader('connection', 'close');

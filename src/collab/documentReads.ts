@@ -138,7 +138,7 @@ export class DocumentReads {
    * current version at a time runs meanwhile. Only with nothing learnt yet does an update wait for it.
    */
   currentForCursors(committed: Frontier): Frontier | Promise<Frontier> {
-    if (!this.costly || this.d.replica.hasLengthAt(committed)) return committed;
+    if (!this.offloading || this.d.replica.hasLengthAt(committed)) return committed;
     if (this.known && performance.now() - this.known.at < KNOWN_FRESH_MS) return this.known.f;
     const measuring = (this.measuringCurrent ??= this.measure(committed)
       .then(() => committed)

@@ -310,7 +310,7 @@ export class Presence {
       const cursor = { anchor: moved.positions[2 * i]!, head: moved.positions[2 * i + 1]! };
       const before = this.moved(d, p)?.cursor ?? p.cursor;
       d.shown.set(m.agent, { from: m.from, version: moved.version, cursor });
-      if (before?.anchor !== cursor.anchor || before?.head !== cursor.head) d.changed.add(m.agent);
+      if (before.anchor !== cursor.anchor || before.head !== cursor.head) d.changed.add(m.agent);
     });
   }
 

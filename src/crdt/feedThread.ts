@@ -63,6 +63,17 @@ function runFlushes() {
   }
 }
 
+/** Answers a question about a loaded feed's replica, or says why it could not (`readFailed`). */
+function answer(feedId: string, id: number, compute: (replica: Replica) => FromFeed) {
+  const feed = feeds.get(feedId);
+  if (!feed) return post({ t: 'readFailed', id, message: 'document is reloading; retry' });
+  try {
+    post(compute(feed.replica));
+  } catch (err) {
+    post({ t: 'readFailed', id, message: String((err as Error)?.message ?? err) });
+  }
+}
+
 function guarded(id: string, fn: () => void) {
   try {
     fn();
@@ -147,26 +158,13 @@ function handle(m: ToFeed) {
       if (scheduled) runFlushes();
       return post({ t: 'settled', id: m.id });
     }
-    case 'read': {
-      const feed = feeds.get(m.feed);
-      if (!feed) return post({ t: 'readFailed', id: m.id, message: 'document is reloading; retry' });
-      try {
-        return post({ t: 'read', id: m.id, result: feed.replica.read(m.what, feed.replica.resolve(m.version, 'version')) });
-      } catch (err) {
-        return post({ t: 'readFailed', id: m.id, message: String((err as Error)?.message ?? err) });
-      }
-    }
-    case 'rebase': {
-      const feed = feeds.get(m.feed);
-      if (!feed) return post({ t: 'readFailed', id: m.id, message: 'document is reloading; retry' });
-      try {
-        const { replica } = feed;
+    case 'read':
+      return answer(m.feed, m.id, (replica) => ({ t: 'read', id: m.id, result: replica.read(m.what, replica.resolve(m.version, 'version')) }));
+    case 'rebase':
+      return answer(m.feed, m.id, (replica) => {
         const positions = transformPositions(m.positions, replica.changesSince(replica.resolve(m.from, 'version')));
-        return post({ t: 'rebased', id: m.id, result: { version: replica.toRemote(replica.frontier()), positions } });
-      } catch (err) {
-        return post({ t: 'readFailed', id: m.id, message: String((err as Error)?.message ?? err) });
-      }
-    }
+        return { t: 'rebased', id: m.id, result: { version: replica.toRemote(replica.frontier()), positions } };
+      });
     case 'unload': {
       feeds.get(m.feed)?.replica.free();
       feeds.delete(m.feed);

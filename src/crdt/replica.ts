@@ -245,15 +245,7 @@ export class Replica {
    */
   textAtPast(f: Frontier): string {
     if (this.view && keyOf(f) === this.viewKey) return this.viewText;
-    return this.guard(() => {
-      const branch = new Branch();
-      try {
-        branch.merge(this.oplog, f);
-        return branch.get();
-      } finally {
-        branch.free();
-      }
-    });
+    return this.guard(() => textIn(this.oplog, f));
   }
 
   /**
@@ -379,7 +371,7 @@ export class Replica {
       }
       // The text holds at most as many characters as were ever inserted, which the history's size
       // bounds: only a document that may be near the limit pays for a checkout of the merged text.
-      if (after > limits.maxDocumentChars && scratchLength(scratch) > limits.maxDocumentChars) {
+      if (after > limits.maxDocumentChars && codePointLength(textIn(scratch, scratch.getLocalVersion())) > limits.maxDocumentChars) {
         throw new AppError(ErrorCode.PAYLOAD_TOO_LARGE, `a document may hold at most ${limits.maxDocumentChars} characters`, { max: limits.maxDocumentChars });
       }
       // Valid: merge it into the live log. Operations the log already has are skipped.
@@ -572,14 +564,7 @@ export class Replica {
     const lengthOn = (parents: number[]): number => {
       const key = keyOf(parents);
       const known = this.lengths.get(key);
-      if (known !== undefined && parents.every((p) => p < from)) return known;
-      const b = new Branch();
-      try {
-        b.merge(scratch, new Uint32Array(parents));
-        return codePointLength(b.get());
-      } finally {
-        b.free();
-      }
+      return known !== undefined && parents.every((p) => p < from) ? known : codePointLength(textIn(scratch, new Uint32Array(parents)));
     };
     // Split the ops into pieces that each lie inside one history span: a span's first op sits on
     // the span's parents, every later one on the op before it.
@@ -668,12 +653,12 @@ export function coalesce(ops: TextOp[]): TextOp[] {
   return out;
 }
 
-/** Code points in the text of a log's whole history (a checkout). */
-function scratchLength(oplog: OpLog): number {
+/** A log's text at a frontier, checked out on a branch of its own. */
+function textIn(oplog: OpLog, f: Frontier): string {
   const branch = new Branch();
   try {
-    branch.merge(oplog, oplog.getLocalVersion());
-    return codePointLength(branch.get());
+    branch.merge(oplog, f);
+    return branch.get();
   } finally {
     branch.free();
   }

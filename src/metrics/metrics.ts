@@ -49,7 +49,7 @@ export class Metrics implements CollabObserver {
     });
     this.offloads = new Counter({
       name: 'cowrite_offloaded_reads_total',
-      help: 'Reads of a slow (crowded) document done on the change-feed thread instead of the main one, by what: text, pastText, authorship, history, rebase (presence cursors).',
+      help: 'Reads of a slow (crowded) document done on the change-feed thread instead of the main one, by what: text, length, pastText, authorship, history, rebase (presence cursors).',
       labelNames: ['what'],
       registers,
     });

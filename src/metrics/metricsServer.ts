@@ -1,4 +1,4 @@
-import { createServer, type Server } from 'node:http';
+import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import type { Metrics } from './metrics.js';
@@ -6,6 +6,13 @@ import type { Metrics } from './metrics.js';
 export interface MetricsServer {
   port: number;
   stop(): Promise<void>;
+}
+
+/** Answers a scrape with the exposition text. */
+export async function sendMetrics(metrics: Metrics, res: ServerResponse): Promise<void> {
+  const { contentType, text } = await metrics.scrape();
+  res.writeHead(200, { 'content-type': contentType, 'content-length': Buffer.byteLength(text) });
+  res.end(text);
 }
 
 /**
@@ -18,17 +25,11 @@ export async function startMetricsServer(metrics: Metrics, host: string, port: n
       res.writeHead(404, { 'content-type': 'text/plain; charset=utf-8' });
       return res.end('not found\n');
     }
-    metrics.scrape().then(
-      ({ contentType, text }) => {
-        res.writeHead(200, { 'content-type': contentType, 'content-length': Buffer.byteLength(text) });
-        res.end(text);
-      },
-      (err: unknown) => {
-        log.error({ err }, 'metrics scrape failed');
-        res.writeHead(500);
-        res.end();
-      },
-    );
+    sendMetrics(metrics, res).catch((err: unknown) => {
+      log.error({ err }, 'metrics scrape failed');
+      if (!res.headersSent) res.writeHead(500);
+      res.end();
+    });
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

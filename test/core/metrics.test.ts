@@ -1,23 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { edit, newDocument, newUser, subscribeChanges, wsClient } from '../helpers/client.js';
 import { useServer } from '../helpers/fixture.js';
+import { scrape } from '../helpers/metrics.js';
 import { loseReplica } from '../helpers/server.js';
 
 const env = useServer();
 const off = useServer({ metrics: false } as never);
 const apart = useServer({ metricsPort: 0, metricsHost: '127.0.0.1' } as never);
 
-/** Scrapes /metrics: each sample (name plus labels, as written) to its value. */
-async function scrape(graphqlUrl: string): Promise<{ status: number; type: string | null; samples: Map<string, number> }> {
-  const res = await fetch(graphqlUrl.replace('/graphql', '/metrics'));
-  const samples = new Map<string, number>();
-  for (const line of (await res.text()).split('\n')) {
-    if (!line || line.startsWith('#')) continue;
-    const at = line.lastIndexOf(' ');
-    samples.set(line.slice(0, at), Number(line.slice(at + 1)));
-  }
-  return { status: res.status, type: res.headers.get('content-type'), samples };
-}
 
 async function until(graphqlUrl: string, name: string, want: number): Promise<void> {
   for (let i = 0; i < 50; i++) {

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { codeOf, content, edit, gql, join, newDocument, newUser, ok, replay, subscribeChanges, subscribePresence, twoEditors, UPDATE_PRESENCE, wsClient } from '../helpers/client.js';
 import { useServer } from '../helpers/fixture.js';
+import { scrape } from '../helpers/metrics.js';
 import { crashFeedThread } from '../helpers/server.js';
 
 // Every read of the current text is checked out on the change-feed thread (as a document's reads are
@@ -15,9 +16,7 @@ const crowding = useServer({ collab: { readOffloadMs: 60_000, readOffloadConcurr
 
 /** How many reads of `what` the server did on the change-feed thread (its Prometheus counter). */
 async function offloaded(graphqlUrl: string, what: string): Promise<number> {
-  const text = await (await fetch(graphqlUrl.replace('/graphql', '/metrics'))).text();
-  const line = text.split('\n').find((l) => l.startsWith(`cowrite_offloaded_reads_total{what="${what}"} `));
-  return line ? Number(line.split(' ')[1]) : 0;
+  return (await scrape(graphqlUrl)).samples.get(`cowrite_offloaded_reads_total{what="${what}"}`) ?? 0;
 }
 
 describe('reads checked out on the change-feed thread', () => {
