@@ -111,7 +111,7 @@ export function buildApp(config: Config, log: Logger = pino({ level: config.logL
         log,
       );
     }
-    const yoga = createGraphQL(services);
+    const yoga = createGraphQL(services, metrics ?? undefined);
     const jsonPost = createJsonPostHandler({
       yoga,
       log,

@@ -48,6 +48,8 @@ const ConfigSchema = z.object({
   /** Serve schema introspection (GRAPHQL_INTROSPECTION; default on, off when NODE_ENV=production). */
   introspection: z.stringbool().optional(),
   nodeEnv: z.string().default('development'),
+  /** An operation executed this many times is compiled with graphql-jit and runs compiled from then on; 0: never (GRAPHQL_JIT_AFTER, default 3). */
+  graphqlJitAfter: z.coerce.number().int().min(0).default(3),
   /** Days a deleted document stays in the trash before it is purged (TRASH_RETENTION_DAYS, default 30). */
   trashRetentionDays: z.coerce.number().positive().default(30),
   /** Days audit records are kept (AUDIT_RETENTION_DAYS, default 365). */
@@ -147,6 +149,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Deep
     trustProxy: env.TRUST_PROXY,
     introspection: env.GRAPHQL_INTROSPECTION,
     nodeEnv: env.NODE_ENV,
+    graphqlJitAfter: env.GRAPHQL_JIT_AFTER,
     trashRetentionDays: env.TRASH_RETENTION_DAYS,
     auditRetentionDays: env.AUDIT_RETENTION_DAYS,
     armor: {

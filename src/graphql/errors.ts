@@ -14,32 +14,32 @@ export function normalizeError(err: unknown, log: Logger): GraphQLError {
   const app = findAppError(err);
   if (app) {
     if (app === err) return app;
-    const g = err as GraphQLError;
-    return new GraphQLError(app.message, { nodes: g.nodes, positions: g.positions, path: g.path, extensions: { ...app.extensions } });
+    return rebuilt(err as GraphQLError, app.message, { ...app.extensions });
   }
   if (isGraphQLError(err)) {
     const original = err.originalError;
     const code = err.extensions?.code;
     if (original && !isGraphQLError(original)) {
-      if (isUnavailable(original)) {
-        return new GraphQLError('a dependency is unavailable; retry', { path: err.path, extensions: { code: ErrorCode.UNAVAILABLE } });
-      }
+      if (isUnavailable(original)) return rebuilt(err, 'a dependency is unavailable; retry', { code: ErrorCode.UNAVAILABLE });
       log.error({ err: original, path: err.path }, 'unexpected error in resolver');
-      return new GraphQLError('Unexpected error.', { path: err.path, extensions: { code: ErrorCode.INTERNAL_SERVER_ERROR } });
+      return rebuilt(err, 'Unexpected error.', { code: ErrorCode.INTERNAL_SERVER_ERROR });
     }
     if (isKnownCode(code)) return err;
     if (code === 'INTERNAL_SERVER_ERROR') return err;
     // Syntax, validation and coercion errors carry no code of ours (Yoga may add its own).
-    return new GraphQLError(err.message, {
-      nodes: err.nodes,
-      positions: err.positions,
-      path: err.path,
-      extensions: { ...err.extensions, code: ErrorCode.BAD_USER_INPUT },
-    });
+    return rebuilt(err, err.message, { ...err.extensions, code: ErrorCode.BAD_USER_INPUT });
   }
   if (isUnavailable(err)) return new GraphQLError('a dependency is unavailable; retry', { extensions: { code: ErrorCode.UNAVAILABLE } });
   log.error({ err }, 'unexpected error');
   return new GraphQLError('Unexpected error.', { extensions: { code: ErrorCode.INTERNAL_SERVER_ERROR } });
+}
+
+/** A new error for the caller in place of `from`: at the same place (path, locations), with this message and these extensions. */
+function rebuilt(from: GraphQLError, message: string, extensions: Record<string, unknown>, originalError?: Error): GraphQLError {
+  const e = new GraphQLError(message, { nodes: from.nodes, source: from.source, positions: from.positions, path: from.path, originalError, extensions });
+  // graphql-jit's errors (compiled operations) carry their locations without the AST nodes behind them.
+  if (!e.locations && from.locations) (e as { locations: GraphQLError['locations'] }).locations = from.locations;
+  return e;
 }
 
 const SUGGESTION = /\s*Did you mean .+\?/g;
@@ -53,7 +53,7 @@ export function forCaller(e: GraphQLError, anonymous: boolean): GraphQLError {
   if (!anonymous) return e;
   const message = e.message.replace(SUGGESTION, '');
   if (message === e.message) return e;
-  return new GraphQLError(message, { nodes: e.nodes, source: e.source, positions: e.positions, path: e.path, originalError: e.originalError, extensions: e.extensions });
+  return rebuilt(e, message, e.extensions, e.originalError ?? undefined);
 }
 
 /** The HTTP status that goes with an error code, for routes that are not GraphQL over HTTP (REST, downloads). */

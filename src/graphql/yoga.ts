@@ -2,7 +2,7 @@ import type { IncomingMessage } from 'node:http';
 import { EnvelopArmorPlugin } from '@escape.tech/graphql-armor';
 import { useCSRFPrevention } from '@graphql-yoga/plugin-csrf-prevention';
 import { createYoga, type Plugin, type YogaServerInstance } from 'graphql-yoga';
-import { GraphQLError, NoSchemaIntrospectionCustomRule, execute, type ExecutionResult } from 'graphql';
+import { GraphQLError, NoSchemaIntrospectionCustomRule, type ExecutionResult } from 'graphql';
 import { clientInfo } from '../auth/clientInfo.js';
 import { isAllowedOrigin } from '../auth/origins.js';
 import { bearerToken } from '../auth/tokens.js';
@@ -10,6 +10,7 @@ import type { ClientInfo } from '../auth/viewer.js';
 import { introspectionEnabled } from '../config.js';
 import type { RequestContext, Services } from '../context.js';
 import { forCaller, normalizeError } from './errors.js';
+import { executor } from './jit.js';
 import { restApi } from './rest.js';
 import { schema } from './schema.js';
 
@@ -27,7 +28,7 @@ export interface ServerInit {
 export type Yoga = YogaServerInstance<ServerInit, RequestContext>;
 
 /** GraphQL over HTTP (and the engine behind the WebSocket server and REST): one plugin pipeline for all. */
-export function createGraphQL(services: Services): Yoga {
+export function createGraphQL(services: Services, metrics?: { operationCompiled(ok: boolean): void }): Yoga {
   const { config, log } = services;
   const introspection = introspectionEnabled(config);
   const errorCodes: Plugin = {
@@ -36,14 +37,6 @@ export function createGraphQL(services: Services): Yoga {
       const r = result as ExecutionResult;
       const anonymous = !request.headers.get('authorization');
       setResult({ ...r, errors: r.errors!.map((e) => forCaller(normalizeError(e, log), anonymous)) });
-    },
-  };
-  // Queries and mutations run on graphql-js's own executor, as subscription events already do: Yoga's
-  // (@graphql-tools/executor) copies every input object before coercing it, which cost a fifth of
-  // an edit's time, for incremental delivery (@defer, @stream) that this schema does not offer.
-  const graphqlJsExecutor: Plugin = {
-    onExecute({ setExecuteFn }) {
-      setExecuteFn(execute);
     },
   };
   const noIntrospection: Plugin = {
@@ -69,7 +62,10 @@ export function createGraphQL(services: Services): Yoga {
     graphiql: introspection ? { subscriptionsProtocol: 'WS', title: 'cowrite' } : false,
     maskedErrors: { maskError: (err) => normalizeError(err, log) },
     plugins: [
-      graphqlJsExecutor,
+      // Not Yoga's executor (@graphql-tools/executor), which copies every input object before coercing
+      // it (a fifth of an edit's time) for incremental delivery (@defer, @stream) this schema does not
+      // offer: graphql-js's, and graphql-jit's compilation of the operations clients keep sending.
+      executor(config.graphqlJitAfter, log, (ok) => metrics?.operationCompiled(ok)),
       // A request a browser would send cross-site without a preflight (GET, form posts) must carry one of these headers.
       useCSRFPrevention({ requestHeaders: ['x-graphql-yoga-csrf', 'apollo-require-preflight', 'x-apollo-operation-name', 'graphql-preflight'] }),
       EnvelopArmorPlugin({

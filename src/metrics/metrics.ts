@@ -22,6 +22,7 @@ export class Metrics implements CollabObserver {
   private readonly loads: Histogram;
   private readonly reloads: Counter<'cause'>;
   private readonly offloads: Counter<'what'>;
+  private readonly compilations: Counter<'result'>;
 
   constructor() {
     const registers = [this.registry];
@@ -51,6 +52,12 @@ export class Metrics implements CollabObserver {
       name: 'cowrite_offloaded_reads_total',
       help: 'Reads of a slow (crowded) document done on the change-feed thread instead of the main one, by what: text, length, pastText, authorship, history, rebase (presence cursors).',
       labelNames: ['what'],
+      registers,
+    });
+    this.compilations = new Counter({
+      name: 'cowrite_graphql_compilations_total',
+      help: 'GraphQL operations compiled with graphql-jit once hot (GRAPHQL_JIT_AFTER), by result: compiled, or failed (it keeps running on graphql-js).',
+      labelNames: ['result'],
       registers,
     });
   }
@@ -93,6 +100,10 @@ export class Metrics implements CollabObserver {
 
   offloaded(what: string): void {
     this.offloads.inc({ what });
+  }
+
+  operationCompiled(ok: boolean): void {
+    this.compilations.inc({ result: ok ? 'compiled' : 'failed' });
   }
 
   /** The exposition text and its content type. */

@@ -193,6 +193,14 @@ describe('bad input is refused with a code and harms nothing', () => {
     await expectUntouched(doc.id, doc.agent, 'small');
   });
 
+  it('says where an operation that does not parse goes wrong', async () => {
+    const r = await gql(env.url, 'query {\n  me { id\n}', {}, token);
+    expect(r.status).toBe(400);
+    expect(codeOf(r)).toBe('BAD_USER_INPUT');
+    expect(r.errors![0]!.message).toMatch(/^Syntax Error/);
+    expect((r.errors![0] as { locations?: unknown }).locations).toEqual([{ line: 3, column: 2 }]);
+  });
+
   it('refuses more characters than an edit may insert even when the body fits', async () => {
     const small = await startServer(env.db.url, { limits: { maxInsertChars: 1000 } } as never);
     try {
