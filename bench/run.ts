@@ -1,3 +1,4 @@
+import { buildDist } from '../test/helpers/build.js';
 import { closeAgent } from './lib/http.js';
 import { coldload } from './coldload.js';
 import { crowded } from './crowded.js';
@@ -12,6 +13,8 @@ import { throughput } from './throughput.js';
 /** `npm run bench` runs every benchmark; `npm run bench -- NAME...` runs some. */
 const all: Record<string, () => Promise<void>> = { throughput, crowded: () => crowded(), follower: () => crowded({ follower: true }), firstread, fanout, replay, coldload, presence, failover, history };
 const names = process.argv.slice(2).length ? process.argv.slice(2) : Object.keys(all);
+// The servers run what `npm start` runs: the build of the current sources.
+buildDist();
 for (const name of names) {
   const run = all[name];
   if (!run) {

@@ -70,8 +70,8 @@ const BENCH_LIMITS = {
 export async function spawnCowrite(env: Record<string, string>): Promise<Proc> {
   const port = await freePort();
   const prof = process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [];
-  // The same flags as `npm start`.
-  const child = spawn(process.execPath, [...prof, '--max-semi-space-size=32', '--import', 'tsx', 'src/main.ts'], {
+  // What `npm start` runs, with its flags (bench/run.ts builds dist/ first).
+  const child = spawn(process.execPath, [...prof, '--max-semi-space-size=32', 'dist/src/main.js'], {
     // A load generator is one client address doing the work of many users: per-address and per-user
     // rate limits would measure the limiter, not the server.
     env: { ...process.env, PORT: String(port), LOG_LEVEL: 'warn', RUN_WORKER: 'false', ...BENCH_LIMITS, ...env },

@@ -1,14 +1,14 @@
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { drizzle, type NodePgDatabase } from 'drizzle-orm/node-postgres';
 import { migrate } from 'drizzle-orm/node-postgres/migrator';
 import pg from 'pg';
 import type { Logger } from 'pino';
+import { appRoot } from '../appRoot.js';
 import * as schema from './schema.js';
 
 export type Db = NodePgDatabase<typeof schema>;
 
-const MIGRATIONS = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../drizzle');
+const MIGRATIONS = path.join(appRoot(), 'drizzle');
 
 /** A pg pool whose idle-client errors (a restarted server, a killed connection) are logged, not fatal. */
 export function createPool(url: string, log: Logger, max = 10, applicationName = 'cowrite'): pg.Pool {

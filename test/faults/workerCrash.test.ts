@@ -3,6 +3,7 @@ import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 import { content, edit, newDocument, newUser } from '../helpers/client.js';
 import { freshDatabase } from '../helpers/db.js';
+import { BUILT } from '../helpers/process.js';
 import { startServer } from '../helpers/server.js';
 
 const children: ChildProcess[] = [];
@@ -12,7 +13,7 @@ afterAll(() => {
 
 /** `npm run worker` as a process of its own. */
 function spawnWorker(databaseUrl: string): ChildProcess {
-  const w = spawn(process.execPath, ['--import', 'tsx', 'workers/main.ts'], { env: { ...process.env, DATABASE_URL: databaseUrl, LOG_LEVEL: process.env.WORKER_LOG ?? 'warn' }, stdio: ['ignore', 'inherit', 'inherit'] });
+  const w = spawn(process.execPath, [BUILT.worker], { env: { ...process.env, DATABASE_URL: databaseUrl, LOG_LEVEL: process.env.WORKER_LOG ?? 'warn' }, stdio: ['ignore', 'inherit', 'inherit'] });
   children.push(w);
   return w;
 }

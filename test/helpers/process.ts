@@ -12,9 +12,12 @@ export interface ServerProcess {
   output(): string;
 }
 
-/** Spawns `src/main.ts` on `port` with the given environment (no Redis and no worker unless given). */
+/** What `npm start` and `npm run worker` run: the build in dist/ (test/globalSetup.ts builds it). */
+export const BUILT = { server: 'dist/src/main.js', worker: 'dist/workers/main.js' } as const;
+
+/** Spawns the built server on `port` with the given environment (no Redis and no worker unless given). */
 export function spawnServer(port: number, env: Record<string, string> = {}): ServerProcess {
-  const proc = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+  const proc = spawn(process.execPath, [BUILT.server], {
     env: { ...process.env, DATABASE_URL: '', REDIS_URL: '', LOG_LEVEL: 'warn', RUN_WORKER: 'false', PORT: String(port), ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

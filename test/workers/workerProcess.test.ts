@@ -4,6 +4,7 @@ import pg from 'pg';
 import { describe, expect, it } from 'vitest';
 import { edit, newDocument, newUser } from '../helpers/client.js';
 import { freshDatabase } from '../helpers/db.js';
+import { BUILT } from '../helpers/process.js';
 import { startServer } from '../helpers/server.js';
 
 describe('npm run worker', () => {
@@ -12,7 +13,7 @@ describe('npm run worker', () => {
     const server = await startServer(db.url); // no in-process worker
     const pool = new pg.Pool({ connectionString: db.url });
     pool.on('error', () => undefined);
-    const worker = spawn(process.execPath, ['--import', 'tsx', 'workers/main.ts'], {
+    const worker = spawn(process.execPath, [BUILT.worker], {
       env: { ...process.env, DATABASE_URL: db.url, LOG_LEVEL: 'warn' },
       stdio: ['ignore', 'ignore', 'inherit'],
     });
