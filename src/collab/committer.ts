@@ -127,13 +127,13 @@ export class Committer {
       }
       counts.set(r.documentId, n);
     }
-    const res = await this.pool.query<{ document_id: string; base: string }>('SELECT document_id, base FROM cowrite_append($1::jsonb, $2, $3, $4, $5)', [
-      JSON.stringify(rows),
-      this.jobs.snapshotEveryOps,
-      this.jobs.snapshotEveryEvents,
-      this.jobs.autoVersionQuietMs,
-      this.jobs.autoVersionMaxOps,
-    ]);
+    // A named statement: each connection parses and plans it once, not on every commit (measured
+    // alone: 7-20% of the backend's CPU per commit of 8 rows).
+    const res = await this.pool.query<{ document_id: string; base: string }>({
+      name: 'cowrite_append',
+      text: 'SELECT document_id, base FROM cowrite_append($1::jsonb, $2, $3, $4, $5)',
+      values: [JSON.stringify(rows), this.jobs.snapshotEveryOps, this.jobs.snapshotEveryEvents, this.jobs.autoVersionQuietMs, this.jobs.autoVersionMaxOps],
+    });
     const base = new Map(res.rows.map((r) => [r.document_id, Number(r.base)]));
     return batch.map((r, i) => {
       const b = base.get(r.documentId);
