@@ -1,7 +1,6 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { quickAddJob, runOnce } from 'graphile-worker';
-import pg from 'pg';
 import { Replica } from '../src/crdt/replica.js';
 import { taskList } from '../workers/index.js';
 import { gqlOk } from './lib/http.js';
@@ -10,6 +9,7 @@ import { createDoc, signUp } from './lib/setup.js';
 import { fmt, header, median } from './lib/stats.js';
 import { TRACES_DIR, readTrace, type SequentialTrace } from './lib/traces.js';
 import { replaySequential } from './replay.js';
+import { quietPool } from '../test/helpers/db.js';
 
 const RUNS = 3;
 
@@ -39,8 +39,7 @@ async function coldLoads(dbUrl: string, token: string, documentId: string, warmD
 export async function coldload(): Promise<void> {
   header(`Cold load: a document holding the automerge-paper history (259,778 events), not resident; median of ${RUNS} restarts`, 'npm run bench -- coldload');
   const db = await benchDatabase();
-  const pool = new pg.Pool({ connectionString: db.url });
-  pool.on('error', () => undefined);
+  const pool = quietPool(db.url);
   try {
     const server = await spawnCowrite({ DATABASE_URL: db.url });
     const token = await signUp(server.url);

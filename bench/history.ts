@@ -7,6 +7,7 @@ import { createDoc, signUp } from './lib/setup.js';
 import { fmt, header, percentile } from './lib/stats.js';
 import { readTrace, type SequentialTrace } from './lib/traces.js';
 import { replaySequential } from './replay.js';
+import { quietPool } from '../test/helpers/db.js';
 
 const SAMPLES = Number(process.env.BENCH_SAMPLES ?? 30);
 
@@ -59,8 +60,7 @@ export async function history(): Promise<void> {
   header('History: contentAt, diff, blame and versions on the automerge-paper history (260k events) and one ten times longer; storage and cold load before and after compaction', 'npm run bench -- history');
   const db = await benchDatabase();
   const server = await spawnCowrite({ DATABASE_URL: db.url });
-  const pool = new pg.Pool({ connectionString: db.url });
-  pool.on('error', () => undefined);
+  const pool = quietPool(db.url);
   const cold: Record<number, { before: number; after: number }> = {};
   try {
     const token = await signUp(server.url);

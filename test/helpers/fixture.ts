@@ -1,6 +1,6 @@
 import pg from 'pg';
 import { afterAll, beforeAll } from 'vitest';
-import { freshDatabase } from './db.js';
+import { freshDatabase, quietPool } from './db.js';
 import { REDIS_URL } from './env.js';
 import { startServer, type TestServer } from './server.js';
 
@@ -36,11 +36,7 @@ export function useServer(overrides: Parameters<typeof startServer>[1] = {}, log
     },
     /** A pool on the server's database, for what a test reads or runs directly (jobs, rows). */
     get pool() {
-      if (!pool) {
-        pool = new pg.Pool({ connectionString: db!.url });
-        pool.on('error', () => undefined);
-      }
-      return pool;
+      return (pool ??= quietPool(db!.url));
     },
   };
 }

@@ -3,7 +3,7 @@ import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 import { taskList } from '../../workers/index.js';
 import { codeOf, content, edit, gql, newDocument, newUser, ok } from '../helpers/client.js';
-import { freshDatabase } from '../helpers/db.js';
+import { freshDatabase, quietPool } from '../helpers/db.js';
 import { startServer, type TestServer } from '../helpers/server.js';
 
 const VERSIONS = 'query($d: ID!) { document(id: $d) { versions(first: 20) { edges { node { id kind name version authorIds content editCount length } } } } }';
@@ -16,8 +16,7 @@ afterAll(async () => {
 async function setup(collab: { autoVersionQuietMs: number; autoVersionMaxOps: number }): Promise<{ server: TestServer; pool: pg.Pool; dbUrl: string }> {
   const db = await freshDatabase();
   const server = await startServer(db.url, { runWorker: true, collab });
-  const pool = new pg.Pool({ connectionString: db.url });
-  pool.on('error', () => undefined);
+  const pool = quietPool(db.url);
   cleanup.push(async () => {
     await server.stop();
     await pool.end();

@@ -1,9 +1,8 @@
 import { quickAddJob, runOnce } from 'graphile-worker';
-import pg from 'pg';
 import { describe, expect, it } from 'vitest';
 import { taskList } from '../../workers/index.js';
 import { content, edit, newDocument, newUser } from '../helpers/client.js';
-import { freshDatabase } from '../helpers/db.js';
+import { freshDatabase, quietPool } from '../helpers/db.js';
 import { startServer } from '../helpers/server.js';
 
 describe('document__snapshot', () => {
@@ -11,8 +10,7 @@ describe('document__snapshot', () => {
     const db = await freshDatabase();
     const lines: string[] = [];
     const server = await startServer(db.url, { runWorker: true, collab: { snapshotEveryOps: 5 } } as never, { write: (line: string) => void lines.push(line) });
-    const pool = new pg.Pool({ connectionString: db.url });
-    pool.on('error', () => undefined);
+    const pool = quietPool(db.url);
     try {
       const { token } = await newUser(server.url);
       const doc = await newDocument(server.url, token, 'start');

@@ -1,9 +1,8 @@
 import { spawn } from 'node:child_process';
 import { quickAddJob } from 'graphile-worker';
-import pg from 'pg';
 import { describe, expect, it } from 'vitest';
 import { edit, newDocument, newUser } from '../helpers/client.js';
-import { freshDatabase } from '../helpers/db.js';
+import { freshDatabase, quietPool } from '../helpers/db.js';
 import { BUILT } from '../helpers/process.js';
 import { startServer } from '../helpers/server.js';
 
@@ -11,8 +10,7 @@ describe('npm run worker', () => {
   it('runs the jobs alone against DATABASE_URL and stops cleanly on SIGTERM', async () => {
     const db = await freshDatabase();
     const server = await startServer(db.url); // no in-process worker
-    const pool = new pg.Pool({ connectionString: db.url });
-    pool.on('error', () => undefined);
+    const pool = quietPool(db.url);
     const worker = spawn(process.execPath, [BUILT.worker], {
       env: { ...process.env, DATABASE_URL: db.url, LOG_LEVEL: 'warn' },
       stdio: ['ignore', 'ignore', 'inherit'],
