@@ -40,9 +40,13 @@ export function executor(after: number, log: Logger, compiledOne: (ok: boolean) 
     if (runs < after) return null;
     let c: CompiledQuery | null = null;
     if (operation.operation !== 'subscription') {
-      const result = compileQuery(args.schema, args.document, args.operationName ?? undefined);
-      if (isCompiledQuery(result)) c = result;
-      else log.warn({ operation: operation.name?.value, errors: result.errors?.map((e) => e.message) }, 'operation could not be compiled; it runs on graphql-js');
+      try {
+        const result = compileQuery(args.schema, args.document, args.operationName ?? undefined);
+        if (isCompiledQuery(result)) c = result;
+        else log.warn({ operation: operation.name?.value, errors: result.errors?.map((e) => e.message) }, 'operation could not be compiled; it runs on graphql-js');
+      } catch (err) {
+        log.warn({ operation: operation.name?.value, err }, 'operation could not be compiled; it runs on graphql-js');
+      }
       compiledOne(c !== null);
     }
     s.compiled.set(name, c);

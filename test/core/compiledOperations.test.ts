@@ -1,4 +1,7 @@
+import { buildSchema, execute, parse, type ExecutionArgs } from 'graphql';
+import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
+import { executor } from '../../src/graphql/jit.js';
 import { codeOf, content, gql, newDocument, newUser, type GqlResponse } from '../helpers/client.js';
 import { useServer } from '../helpers/fixture.js';
 import { scrape } from '../helpers/metrics.js';
@@ -93,5 +96,27 @@ describe('GRAPHQL_JIT_AFTER=0', () => {
     const doc = await newDocument(env.url, token, 'x');
     for (let i = 0; i < 5; i++) expect((await gql(env.url, READ, { d: doc.id }, token)).data.document.content).toBe('x');
     expect(await compilations(env.url)).toBe(0);
+  });
+});
+
+describe('an operation graphql-jit cannot compile', () => {
+  it('keeps running on graphql-js, answering what graphql-js answers, and is not tried again', async () => {
+    const schema = buildSchema('type Query { a: String }');
+    const lines: string[] = [];
+    const outcomes: boolean[] = [];
+    const plugin = executor(1, pino({ level: 'warn' }, { write: (l: string) => void lines.push(l) }), (ok) => outcomes.push(ok));
+    let run: ((args: ExecutionArgs) => unknown) | undefined;
+    (plugin.onExecute as (p: { setExecuteFn(f: typeof run): void }) => void)({ setExecuteFn: (f) => (run = f) });
+    // (Validation would refuse this one in the server; the executor is called directly here.)
+    const args = { schema, document: parse('query($x: Nope) { a }'), rootValue: { a: 'x' } };
+    const expected = JSON.stringify(await execute(args));
+    for (let i = 0; i < 3; i++) expect(JSON.stringify(await run!(args))).toBe(expected);
+    expect(JSON.parse(expected).errors[0].message).toMatch(/Nope/);
+    expect(outcomes).toEqual([false]);
+    expect(lines.filter((l) => l.includes('could not be compiled'))).toHaveLength(1);
+    // One it can compile answers the same as graphql-js.
+    const ok = { schema, document: parse('{ a }'), rootValue: { a: 'x' } };
+    expect(await run!(ok)).toEqual({ data: { a: 'x' } });
+    expect(outcomes).toEqual([false, true]);
   });
 });
