@@ -21,7 +21,9 @@ interface Seen {
  * graphql-jit does not enforce `@oneOf` on variables: resolvers taking a oneOf input check it
  * themselves (see toTextOp). When a compiled operation refuses its variables, graphql-js runs it
  * instead, for its clearer error (the same refusal). An operation that fails to compile keeps
- * running on graphql-js.
+ * running on graphql-js. One difference stays: where a fragment spread skipped by @include/@skip
+ * shares a field with another, that field can come in another place in the response object (the
+ * same data; seen in a differential check of @include/@skip with fragments).
  */
 export function executor(after: number, log: Logger, compiledOne: (ok: boolean) => void = () => {}): Plugin {
   const seen = new WeakMap<DocumentNode, Seen>();
