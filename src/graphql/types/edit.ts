@@ -82,11 +82,9 @@ const ApplyPatchPayload = builder.objectRef<EditPayload>('ApplyPatchPayload').im
   }),
 });
 
-/** TextOpInput is @oneOf, but compiled operations (graphql-jit) do not enforce that on variables: this does (exactly one key, not null). */
 function toTextOp(op: { insert?: { pos: number; text: string } | null; delete?: { pos: number; len: number } | null }): TextOp {
-  const keys = Object.keys(op);
-  if (keys.length === 1 && op.insert) return { kind: 'insert', pos: op.insert.pos, text: op.insert.text };
-  if (keys.length === 1 && op.delete) return { kind: 'delete', pos: op.delete.pos, len: op.delete.len };
+  if (op.insert) return { kind: 'insert', pos: op.insert.pos, text: op.insert.text };
+  if (op.delete) return { kind: 'delete', pos: op.delete.pos, len: op.delete.len };
   throw badInput('each op must set exactly one of insert or delete', { field: 'ops' });
 }
 
