@@ -3,7 +3,7 @@ import { findRun, type EngineOp, type HistoryEntry } from './runs.js';
 import { Branch, OpLog } from 'diamond-types-node';
 import { AppError, ErrorCode, badInput } from '../errors.js';
 import { codePointLength, hasLoneSurrogate } from './text.js';
-import { isValidAgentName, type RemoteVersion } from './version.js';
+import { canonicalVersion, isValidAgentName, type RemoteVersion } from './version.js';
 
 /** A local version: sorted local op numbers of one replica (never shown to clients). */
 export type Frontier = Uint32Array;
@@ -171,7 +171,7 @@ export class Replica {
   /** Converts a local frontier into the version clients see. */
   toRemote(f: Frontier): RemoteVersion {
     if (f.length === 0) return [];
-    return this.guard(() => this.oplog.localToRemoteVersion(f) as RemoteVersion);
+    return canonicalVersion(this.guard(() => this.oplog.localToRemoteVersion(f) as RemoteVersion));
   }
 
   /** Resolves a client's version into a normalised local frontier (union, sorted, deduplicated). */
@@ -345,8 +345,7 @@ export class Replica {
       const after = computeSize(scratch);
       const added = after - this.size;
       if (added === 0) {
-        const v = scratch.localToRemoteVersion(scratch.getLocalVersion()) as RemoteVersion;
-        return { duplicate: true, version: v, entry: null, runs: [], inserted: 0, deleted: 0 };
+        return { duplicate: true, version: this.toRemote(this.frontier()), entry: null, runs: [], inserted: 0, deleted: 0 };
       }
       if (added > limits.maxInsertChars) {
         throw new AppError(ErrorCode.PAYLOAD_TOO_LARGE, `a patch may carry at most ${limits.maxInsertChars} new operations`, { field: 'patch', max: limits.maxInsertChars });

@@ -17,6 +17,16 @@ export function isValidAgentName(agent: unknown): agent is string {
   );
 }
 
+/**
+ * A version's pairs in one order, by agent (then seq): the same frontier is then the same JSON on
+ * every instance and after a restart. diamond-types lists a frontier in its replica's local order,
+ * which follows the order that replica merged the edits in, and so differs between replicas.
+ */
+export function canonicalVersion(v: RemoteVersion): RemoteVersion {
+  if (v.length < 2) return v;
+  return [...v].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : a[1] - b[1]));
+}
+
 /** Parses a wire value into a RemoteVersion or throws BAD_USER_INPUT. Order and duplicates are kept: the replica normalises. */
 export function parseRemoteVersion(value: unknown, field = 'version'): RemoteVersion {
   let v = value;

@@ -3,9 +3,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { PATCH, content, gql, join, newDocument, newUser, replay, subscribeChanges, wsClient, type WireOp } from '../helpers/client.js';
 import { textOf } from '../helpers/crdt.js';
-import { useServer } from '../helpers/fixture.js';
-
-const env = useServer();
+import { useServer, useTwoInstances } from '../helpers/fixture.js';
 
 const ALPHABET = ['a', 'b', 'c', ' ', 'é', '😀', '🎉', '中', '\n'];
 
@@ -37,6 +35,8 @@ class Client {
   constructor(
     readonly agent: string,
     readonly token: string,
+    /** The instance this client sends its edits to. */
+    readonly url: string,
     readonly sub: ReturnType<typeof subscribeChanges>,
   ) {
     this.log = new OpLog(agent);
@@ -70,83 +70,120 @@ class Client {
   }
 }
 
-describe('convergence (property)', () => {
-  it('random concurrent edits from 3-6 clients, as positional edits or patches, with retries, converge everywhere', async () => {
-    const { token } = await newUser(env.url, 'prop');
-    await fc.assert(
-      fc.asyncProperty(
-        fc.integer({ min: 3, max: 6 }).chain((n) => fc.tuple(fc.constant(n), fc.array(actionArb(n), { minLength: 10, maxLength: 60 }))),
-        async ([n, actions]) => {
-          const doc = await newDocument(env.url, token, '');
-          const ws = wsClient(env.wsUrl, token);
-          const observer = subscribeChanges(ws, doc.id, []);
-          const clients: Client[] = [];
-          for (let i = 0; i < n; i++) {
-            const j = await join(env.url, token, doc.id);
-            clients.push(new Client(j.agent, token, subscribeChanges(ws, doc.id, [])));
-          }
-          const submit = (c: Client, asPatch: boolean, retry: boolean) => {
-            const p = c.pending;
-            if (!p) return;
-            c.pending = null;
-            // The patch is taken now: it carries exactly the ops made so far.
-            const patch = asPatch ? Buffer.from(c.log.getPatchSince(new Uint32Array())).toString('base64') : '';
-            c.chain = c.chain.then(async () => {
-              const send = () =>
-                asPatch
-                  ? gql(env.url, PATCH, { i: { documentId: doc.id, patch } }, c.token)
-                  : gql(env.url, 'mutation($i: EditDocumentInput!) { editDocument(input: $i) { version } }', { i: { documentId: doc.id, agent: c.agent, seq: p.seq, parents: p.parents, ops: p.ops } }, c.token);
-              const first = await send();
-              expect(first.errors, JSON.stringify(first.errors)).toBeUndefined();
-              if (retry) {
-                const again = await send();
-                expect(again.errors, JSON.stringify(again.errors)).toBeUndefined();
-                if (!asPatch) expect(again.data).toEqual(first.data);
-              }
-            });
-          };
-          for (const a of actions) {
-            if (a.kind === 'settle') {
-              await Promise.all(clients.map((c) => c.chain));
-              continue;
+/** Cases per property: PROPERTY_RUNS=2000 npm test -- convergence searches harder. */
+const runs = (n: number) => Number(process.env.PROPERTY_RUNS ?? n);
+/** Every case opens its own sockets, all from this one address: more than the per-address limit allows a minute. */
+const LIMITS = { rateLimits: { connectionsPerIp: 1_000_000 } };
+
+interface Instance {
+  url: string;
+  wsUrl: string;
+}
+
+/**
+ * Random sessions on a fresh document: client i edits and subscribes through instance i mod the
+ * number of instances (the observer through the first), and so merges only what its own instance streams.
+ */
+async function property(instances: Instance[], numRuns: number) {
+  const home = instances[0]!;
+  const { token } = await newUser(home.url, 'prop');
+  await fc.assert(
+    fc.asyncProperty(
+      fc.integer({ min: 3, max: 6 }).chain((n) => fc.tuple(fc.constant(n), fc.array(actionArb(n), { minLength: 10, maxLength: 60 }))),
+      async ([n, actions]) => {
+        const doc = await newDocument(home.url, token, '');
+        const sockets = instances.map((s) => wsClient(s.wsUrl, token));
+        const observer = subscribeChanges(sockets[0]!, doc.id, []);
+        const clients: Client[] = [];
+        for (let i = 0; i < n; i++) {
+          const at = i % instances.length;
+          const j = await join(instances[at]!.url, token, doc.id);
+          clients.push(new Client(j.agent, token, instances[at]!.url, subscribeChanges(sockets[at]!, doc.id, [])));
+        }
+        const submit = (c: Client, asPatch: boolean, retry: boolean) => {
+          const p = c.pending;
+          if (!p) return;
+          c.pending = null;
+          // The patch is taken now: it carries exactly the ops made so far.
+          const patch = asPatch ? Buffer.from(c.log.getPatchSince(new Uint32Array())).toString('base64') : '';
+          c.chain = c.chain.then(async () => {
+            const send = () =>
+              asPatch
+                ? gql(c.url, PATCH, { i: { documentId: doc.id, patch } }, c.token)
+                : gql(c.url, 'mutation($i: EditDocumentInput!) { editDocument(input: $i) { version } }', { i: { documentId: doc.id, agent: c.agent, seq: p.seq, parents: p.parents, ops: p.ops } }, c.token);
+            const first = await send();
+            expect(first.errors, JSON.stringify(first.errors)).toBeUndefined();
+            if (retry) {
+              const again = await send();
+              expect(again.errors, JSON.stringify(again.errors)).toBeUndefined();
+              if (!asPatch) expect(again.data).toEqual(first.data);
             }
-            const c = clients[a.client]!;
-            if (a.kind === 'insert') c.local({ insert: { pos: a.at % (c.length() + 1), text: a.text } });
-            else if (a.kind === 'delete') {
-              const len = c.length();
-              if (len > 0) {
-                const pos = a.at % len;
-                c.local({ delete: { pos, len: Math.min(a.len, len - pos) } });
-              }
-            } else if (a.kind === 'submit') submit(c, a.asPatch, a.retry);
-            else {
-              // A client sends what it typed before it merges others' changes: its pending ops stay
-              // sequential. Even-numbered clients send it as a patch, odd ones as positional ops.
-              submit(c, a.client % 2 === 0, false);
-              await c.chain;
-              c.sync();
+          });
+        };
+        for (const a of actions) {
+          if (a.kind === 'settle') {
+            await Promise.all(clients.map((c) => c.chain));
+            continue;
+          }
+          const c = clients[a.client]!;
+          if (a.kind === 'insert') c.local({ insert: { pos: a.at % (c.length() + 1), text: a.text } });
+          else if (a.kind === 'delete') {
+            const len = c.length();
+            if (len > 0) {
+              const pos = a.at % len;
+              c.local({ delete: { pos, len: Math.min(a.len, len - pos) } });
             }
-          }
-          for (const c of clients) submit(c, false, false);
-          await Promise.all(clients.map((c) => c.chain));
-          const server_ = await content(env.url, token, doc.id);
-          const final = JSON.stringify(server_.version);
-          for (const c of [...clients.map((x) => x.sub), observer]) {
-            await c.until(() => (c.events.length === 0 && final === '[]') || JSON.stringify(c.events.at(-1)?.version) === final);
-          }
-          expect(replay('', observer.events)).toBe(server_.content);
-          for (const c of clients) {
-            expect(replay('', c.sub.events)).toBe(server_.content);
+          } else if (a.kind === 'submit') submit(c, a.asPatch, a.retry);
+          else {
+            // A client sends what it typed before it merges others' changes: its pending ops stay
+            // sequential. Even-numbered clients send it as a patch, odd ones as positional ops.
+            submit(c, a.client % 2 === 0, false);
+            await c.chain;
             c.sync();
-            expect(c.text()).toBe(server_.content);
-            c.log.free();
-            c.sub.dispose();
           }
-          observer.dispose();
-          await ws.dispose();
-        },
-      ),
-      { numRuns: 12 },
-    );
+        }
+        for (const c of clients) submit(c, false, false);
+        await Promise.all(clients.map((c) => c.chain));
+        // Every edit is acknowledged: each instance holds its own, and learns the others' a moment
+        // later (Redis). Once all instances give the same version, each holds all of them.
+        let server_ = await content(home.url, token, doc.id);
+        for (let i = 0; instances.length > 1; i++) {
+          const all = await Promise.all(instances.map((s) => content(s.url, token, doc.id)));
+          server_ = all[0]!;
+          if (all.every((x) => JSON.stringify(x.version) === JSON.stringify(server_.version) && x.content === server_.content)) break;
+          expect(i, `instances still disagree after 5 s: ${JSON.stringify(all)}`).toBeLessThan(50);
+          await new Promise((r) => setTimeout(r, 100));
+        }
+        const final = JSON.stringify(server_.version);
+        for (const c of [...clients.map((x) => x.sub), observer]) {
+          await c.until(() => (c.events.length === 0 && final === '[]') || JSON.stringify(c.events.at(-1)?.version) === final);
+        }
+        expect(replay('', observer.events)).toBe(server_.content);
+        for (const c of clients) {
+          expect(replay('', c.sub.events)).toBe(server_.content);
+          c.sync();
+          expect(c.text()).toBe(server_.content);
+          c.log.free();
+          c.sub.dispose();
+        }
+        observer.dispose();
+        for (const ws of sockets) await ws.dispose();
+      },
+    ),
+    { numRuns },
+  );
+}
+
+describe('convergence (property)', () => {
+  const env = useServer(LIMITS);
+  it('random concurrent edits from 3-6 clients, as positional edits or patches, with retries, converge everywhere', async () => {
+    await property([env], runs(12));
+  });
+});
+
+describe('convergence across instances (property)', () => {
+  const env = useTwoInstances(LIMITS);
+  it('the same, with the clients split between two instances on one PostgreSQL and Redis', async () => {
+    await property([env.a, env.b], runs(8));
   });
 });

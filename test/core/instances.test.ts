@@ -104,6 +104,38 @@ describe('several instances on one PostgreSQL and Redis', () => {
     }
   });
 
+  it('one version is the same JSON on either instance and on an instance that loads the document afresh', async () => {
+    const { secret: token } = await newApiKey(a.url, (await newUser(a.url)).token);
+    const doc = await newDocument(a.url, token, '');
+    const onB = await join(b.url, token, doc.id);
+    // Concurrent edits, one on each instance: each replica merges its own first, the other's later.
+    const sent = await Promise.all(
+      ([[a, doc.agent, 'a'], [b, onB.agent, 'b']] as const).map(([s, agent, text]) => edit(s.url, token, { documentId: doc.id, agent, seq: 0, parents: [], ops: [{ insert: { pos: 0, text } }] })),
+    );
+    for (const r of sent) expect(r.errors, JSON.stringify(r.errors)).toBeUndefined();
+    const both = async (s: TestServer) => {
+      let c = await content(s.url, token, doc.id);
+      for (let i = 0; i < 50 && c.version.length < 2; i++) {
+        await new Promise((r) => setTimeout(r, 100));
+        c = await content(s.url, token, doc.id);
+      }
+      return c;
+    };
+    const [onA, onBoth] = [await both(a), await both(b)];
+    expect(onA.version).toHaveLength(2);
+    expect(onBoth.content).toBe(onA.content);
+    expect(JSON.stringify(onBoth.version)).toBe(JSON.stringify(onA.version));
+    // In the one order, by agent, whichever instance answers.
+    expect(onA.version.map(([agent]) => agent)).toEqual([doc.agent, onB.agent].sort());
+    // A third instance, started now, loads it from PostgreSQL (another merge order again): the same JSON.
+    const fresh = await startServer(instances.db.url);
+    try {
+      expect(JSON.stringify((await content(fresh.url, token, doc.id)).version)).toBe(JSON.stringify(onA.version));
+    } finally {
+      await fresh.stop();
+    }
+  });
+
   it('an edit against a version just returned by the other instance is accepted (no false UNKNOWN_VERSION)', async () => {
     const { token } = await newUser(a.url);
     const doc = await newDocument(a.url, token, 'x');

@@ -1,5 +1,5 @@
 import { Kind, type ValueNode } from 'graphql';
-import { parseRemoteVersion } from '../../crdt/version.js';
+import { canonicalVersion, parseRemoteVersion, type RemoteVersion } from '../../crdt/version.js';
 import { badInput } from '../../errors.js';
 import { builder } from '../builder.js';
 
@@ -18,8 +18,9 @@ function literalToJs(node: ValueNode): unknown {
 
 builder.scalarType('Version', {
   description:
-    'A document version: the JSON array of [agent, seq] pairs of its frontier, exactly diamond-types\' remote version. `[]` is the empty document. Pass a version you received back unchanged.',
-  serialize: (v) => v,
+    'A document version: the JSON array of [agent, seq] pairs of its frontier, exactly diamond-types\' remote version, with its pairs sorted by agent so that one version is the same JSON on every server instance and after restarts. `[]` is the empty document. Pass a version you received back unchanged.',
+  // Versions saved before they were kept in canonical order are put in it on the way out.
+  serialize: (v) => canonicalVersion(v as RemoteVersion),
   parseValue: (v) => parseRemoteVersion(v),
   parseLiteral: (node) => parseRemoteVersion(literalToJs(node)),
 });
