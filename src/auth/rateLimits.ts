@@ -4,19 +4,22 @@ import type { Config } from '../config.js';
 import { AppError, ErrorCode } from '../errors.js';
 
 /** What is limited, and by what key. */
-export type LimitKind = 'authPerIp' | 'authPerAccount' | 'editsPerUser' | 'editsPerIp' | 'connectionsPerIp';
+export type LimitKind = 'authPerIp' | 'authPerAccount' | 'editsPerUser' | 'editsPerIp' | 'connectionsPerIp' | 'brokenPatchesPerUser';
+
+/** The window of each limit, in seconds: a minute, except where named otherwise. */
+const WINDOW: Partial<Record<LimitKind, number>> = { brokenPatchesPerUser: 3600 };
 
 /**
- * Fixed-window rate limits (rate-limiter-flexible), per minute. With Redis they are counted in Redis,
- * so they hold across instances; if Redis fails, each instance counts on its own meanwhile
- * (the insurance limiter) rather than refusing or letting everything through.
+ * Fixed-window rate limits (rate-limiter-flexible), per minute unless WINDOW says otherwise. With
+ * Redis they are counted in Redis, so they hold across instances; if Redis fails, each instance
+ * counts on its own meanwhile (the insurance limiter) rather than refusing or letting everything through.
  */
 export class RateLimits {
   private readonly limiters: Record<LimitKind, RateLimiterAbstract>;
 
   constructor(limits: Config['rateLimits'], redis: Redis | null, prefix = 'cowrite:') {
     const make = (kind: LimitKind): RateLimiterAbstract => {
-      const opts = { keyPrefix: `${prefix}rl:${kind}`, points: limits[kind], duration: 60 };
+      const opts = { keyPrefix: `${prefix}rl:${kind}`, points: limits[kind], duration: WINDOW[kind] ?? 60 };
       return redis ? new RateLimiterRedis({ ...opts, storeClient: redis, rejectIfRedisNotReady: true, insuranceLimiter: new RateLimiterMemory(opts) }) : new RateLimiterMemory(opts);
     };
     this.limiters = {
@@ -25,6 +28,7 @@ export class RateLimits {
       editsPerUser: make('editsPerUser'),
       editsPerIp: make('editsPerIp'),
       connectionsPerIp: make('connectionsPerIp'),
+      brokenPatchesPerUser: make('brokenPatchesPerUser'),
     };
   }
 
@@ -36,16 +40,26 @@ export class RateLimits {
         await this.limiters[kind].consume(key);
       } catch (res) {
         if (!(res instanceof RateLimiterRes)) throw res;
-        const retryAfterMs = Math.max(1, Math.ceil(res.msBeforeNext));
-        throw new AppError(ErrorCode.RATE_LIMITED, `too many requests; retry in ${Math.ceil(retryAfterMs / 1000)} s`, { retryAfterMs, limit: kind });
+        throw limited(kind, res);
       }
     }
+  }
+
+  /** RATE_LIMITED when (kind, key) has nothing left, without counting anything. */
+  async ensureLeft(kind: LimitKind, key: string): Promise<void> {
+    const res = await this.limiters[kind].get(key).catch(() => null);
+    if (res && res.remainingPoints <= 0) throw limited(kind, res);
   }
 
   /** Clears one key's count (a successful sign-in resets the account's failures). */
   async reset(kind: LimitKind, key: string): Promise<void> {
     await this.limiters[kind].delete(key).catch(() => undefined);
   }
+}
+
+function limited(kind: LimitKind, res: RateLimiterRes): AppError {
+  const retryAfterMs = Math.max(1, Math.ceil(res.msBeforeNext));
+  return new AppError(ErrorCode.RATE_LIMITED, `too many requests; retry in ${Math.ceil(retryAfterMs / 1000)} s`, { retryAfterMs, limit: kind });
 }
 
 /** Counts one edit, patch or join against the caller's and their address's limits. */

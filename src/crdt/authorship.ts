@@ -1,4 +1,4 @@
-import { OpLog } from 'diamond-types-node';
+import { OpLog } from './engine.js';
 import { findRun, type EngineOp, type HistoryEntry } from './runs.js';
 
 /** A run of the text written by one agent: `length` code points whose seqs are `seqs` (in text order). */

@@ -1,6 +1,6 @@
 import { authorshipAt, historyUpTo, type AuthorRun, type LvRun } from './authorship.js';
 import { findRun, type EngineOp, type HistoryEntry } from './runs.js';
-import { Branch, OpLog } from 'diamond-types-node';
+import { Branch, OpLog, withoutPanicOutput } from './engine.js';
 import { AppError, ErrorCode, badInput } from '../errors.js';
 import { codePointLength, hasLoneSurrogate } from './text.js';
 import { canonicalVersion, isValidAgentName, type RemoteVersion } from './version.js';
@@ -73,6 +73,17 @@ export interface AgentRun {
 export class EngineFailure extends Error {
   constructor(cause: unknown) {
     super(`CRDT engine failure: ${String((cause as Error)?.message ?? cause)}`, { cause });
+  }
+}
+
+/**
+ * A patch that made the engine trap while it was decoded or checked on the scratch copy. Refused as
+ * BAD_USER_INPUT like any undecodable patch; told apart because each one costs the process the
+ * scratch copy's memory.
+ */
+export class BrokenPatchError extends AppError {
+  constructor() {
+    super(ErrorCode.BAD_USER_INPUT, 'patch could not be decoded', { field: 'patch' });
   }
 }
 
@@ -333,13 +344,14 @@ export class Replica {
    */
   applyPatch(bytes: Uint8Array, mayWrite: (agent: string) => boolean, limits: ReplicaLimits): EditResult {
     const scratch = this.guard(() => this.oplog.clone());
+    let trapped = false;
     try {
       try {
-        scratch.addFromBytes(bytes);
+        // A patch the engine cannot decode may make it panic: that is an answer here, not an incident.
+        withoutPanicOutput(() => scratch.addFromBytes(bytes));
       } catch (e) {
         if (typeof e === 'string' && /BaseVersionUnknown/.test(e)) throw new UnknownVersionError('patch parents');
         if (typeof e === 'string') throw badInput(`patch could not be decoded: ${e}`, { field: 'patch' });
-        if (isWasmTrap(e)) throw badInput('patch could not be decoded', { field: 'patch' });
         throw e;
       }
       const after = computeSize(scratch);
@@ -382,12 +394,16 @@ export class Replica {
       // checking them hold here, so the client's next patch (on the version this one made) needs no checkout.
       for (const [lv, len] of spanEnds) this.rememberLength(String(lv), len);
       return { duplicate: false, version: this.toRemote(this.frontier()), entry: { kind: 'patch', patch: bytes }, runs, inserted, deleted };
+    } catch (e) {
+      // The live log's own calls go through guard(), which turns a trap into EngineFailure: a trap
+      // here is the scratch copy's, made by the patch.
+      if (!isWasmTrap(e)) throw e;
+      trapped = true;
+      throw new BrokenPatchError();
     } finally {
-      try {
-        scratch.free();
-      } catch {
-        // a scratch copy that trapped cannot be freed; it is dropped
-      }
+      // A copy that trapped cannot be freed: the engine refuses every call on it. Its memory stays
+      // lost, which is why a client gets only so many of these (RATE_BROKEN_PATCHES_PER_USER).
+      if (!trapped) scratch.free();
     }
   }
 

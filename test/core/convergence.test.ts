@@ -1,7 +1,7 @@
 import { OpLog } from 'diamond-types-node';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { PATCH, content, gql, join, newDocument, newUser, replay, subscribeChanges, wsClient, type WireOp } from '../helpers/client.js';
+import { PATCH, content, gql, join, newDocument, newUser, ok, replay, subscribeChanges, wsClient, type WireOp } from '../helpers/client.js';
 import { textOf } from '../helpers/crdt.js';
 import { useServer, useTwoInstances } from '../helpers/fixture.js';
 
@@ -12,6 +12,7 @@ type Action =
   | { kind: 'delete'; client: number; at: number; len: number }
   | { kind: 'submit'; client: number; asPatch: boolean; retry: boolean }
   | { kind: 'sync'; client: number }
+  | { kind: 'resubscribe'; client: number; elsewhere: boolean }
   | { kind: 'settle' };
 
 const actionArb = (clients: number): fc.Arbitrary<Action> =>
@@ -20,6 +21,7 @@ const actionArb = (clients: number): fc.Arbitrary<Action> =>
     { weight: 2, arbitrary: fc.record({ kind: fc.constant('delete' as const), client: fc.nat(clients - 1), at: fc.nat(1000), len: fc.integer({ min: 1, max: 3 }) }) },
     { weight: 3, arbitrary: fc.record({ kind: fc.constant('submit' as const), client: fc.nat(clients - 1), asPatch: fc.boolean(), retry: fc.boolean() }) },
     { weight: 2, arbitrary: fc.record({ kind: fc.constant('sync' as const), client: fc.nat(clients - 1) }) },
+    { weight: 1, arbitrary: fc.record({ kind: fc.constant('resubscribe' as const), client: fc.nat(clients - 1), elsewhere: fc.boolean() }) },
     { weight: 1, arbitrary: fc.constant({ kind: 'settle' as const }) },
   );
 
@@ -37,7 +39,8 @@ class Client {
     readonly token: string,
     /** The instance this client sends its edits to. */
     readonly url: string,
-    readonly sub: ReturnType<typeof subscribeChanges>,
+    /** Where it receives changes; `resubscribe` replaces it, keeping the events received so far. */
+    public sub: ReturnType<typeof subscribeChanges>,
   ) {
     this.log = new OpLog(agent);
   }
@@ -134,7 +137,15 @@ async function property(instances: Instance[], numRuns: number) {
               c.local({ delete: { pos, len: Math.min(a.len, len - pos) } });
             }
           } else if (a.kind === 'submit') submit(c, a.asPatch, a.retry);
-          else {
+          else if (a.kind === 'resubscribe') {
+            // A dropped connection: subscribe again from the last version received, on the same
+            // instance or another one. The events before and after must read as one log.
+            const received = c.sub.events;
+            c.sub.dispose();
+            const socket = sockets[(clients.indexOf(c) + (a.elsewhere ? 1 : 0)) % sockets.length]!;
+            c.sub = subscribeChanges(socket, doc.id, received.at(-1)?.version ?? []);
+            c.sub.events.unshift(...received);
+          } else {
             // A client sends what it typed before it merges others' changes: its pending ops stay
             // sequential. Even-numbered clients send it as a patch, odd ones as positional ops.
             submit(c, a.client % 2 === 0, false);
@@ -159,6 +170,23 @@ async function property(instances: Instance[], numRuns: number) {
           await c.until(() => (c.events.length === 0 && final === '[]') || JSON.stringify(c.events.at(-1)?.version) === final);
         }
         expect(replay('', observer.events)).toBe(server_.content);
+        // Time travel and blame, on any instance, give the text the stream had at versions it passed.
+        const agents = new Set([doc.agent, ...clients.map((c) => c.agent)]);
+        for (let k = 1; k <= 3 && observer.events.length > 0; k++) {
+          const i = Math.ceil((k * observer.events.length) / 3) - 1;
+          const at = instances[k % instances.length]!;
+          const past = await ok(at.url, 'query($d: ID!, $v: Version!) { document(id: $d) { contentAt(version: $v) authorship(version: $v) { agent start length text } } }', { d: doc.id, v: observer.events[i]!.version }, token);
+          const text = replay('', observer.events.slice(0, i + 1));
+          expect(past.document.contentAt).toBe(text);
+          let start = 0;
+          for (const span of past.document.authorship as { agent: string; start: number; length: number; text: string }[]) {
+            expect(span.start).toBe(start);
+            expect(Array.from(span.text)).toHaveLength(span.length);
+            expect(agents.has(span.agent), span.agent).toBe(true);
+            start += span.length;
+          }
+          expect(past.document.authorship.map((x: { text: string }) => x.text).join('')).toBe(text);
+        }
         for (const c of clients) {
           expect(replay('', c.sub.events)).toBe(server_.content);
           c.sync();
