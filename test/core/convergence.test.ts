@@ -204,7 +204,7 @@ async function property(instances: Instance[], numRuns: number) {
 
 describe('convergence (property)', () => {
   const env = useServer(LIMITS);
-  it('random concurrent edits from 3-6 clients, as positional edits or patches, with retries, converge everywhere', async () => {
+  it('random concurrent edits from 3-6 clients, as positional edits or patches, with retries and reconnects, converge everywhere', async () => {
     await property([env], runs(12));
   });
 });
