@@ -3,7 +3,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { PATCH, content, gql, join, newDocument, newUser, ok, replay, subscribeChanges, wsClient, type WireOp } from '../helpers/client.js';
 import { textOf } from '../helpers/crdt.js';
-import { useServer, useTwoInstances } from '../helpers/fixture.js';
+import { PROPERTY_LIMITS, useServer, useTwoInstances } from '../helpers/fixture.js';
 
 const ALPHABET = ['a', 'b', 'c', ' ', 'é', '😀', '🎉', '中', '\n'];
 
@@ -75,8 +75,6 @@ class Client {
 
 /** Cases per property: PROPERTY_RUNS=2000 npm test -- convergence searches harder. */
 const runs = (n: number) => Number(process.env.PROPERTY_RUNS ?? n);
-/** Every case opens its own sockets, all from this one address: more than the per-address limit allows a minute. */
-const LIMITS = { rateLimits: { connectionsPerIp: 1_000_000 } };
 
 interface Instance {
   url: string;
@@ -203,14 +201,14 @@ async function property(instances: Instance[], numRuns: number) {
 }
 
 describe('convergence (property)', () => {
-  const env = useServer(LIMITS);
+  const env = useServer(PROPERTY_LIMITS);
   it('random concurrent edits from 3-6 clients, as positional edits or patches, with retries and reconnects, converge everywhere', async () => {
     await property([env], runs(12));
   });
 });
 
 describe('convergence across instances (property)', () => {
-  const env = useTwoInstances(LIMITS);
+  const env = useTwoInstances(PROPERTY_LIMITS);
   it('the same, with the clients split between two instances on one PostgreSQL and Redis', async () => {
     await property([env.a, env.b], runs(8));
   });

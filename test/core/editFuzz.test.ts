@@ -1,9 +1,9 @@
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { UPDATE_PRESENCE, codeOf, content, edit, gql, join, newDocument, newUser, replay, subscribeChanges, wsClient } from '../helpers/client.js';
-import { useServer } from '../helpers/fixture.js';
+import { PROPERTY_LIMITS, useServer } from '../helpers/fixture.js';
 
-const env = useServer();
+const env = useServer(PROPERTY_LIMITS);
 let token: string;
 beforeAll(async () => {
   token = (await newUser(env.url, 'fuzz')).token;

@@ -3,12 +3,12 @@ import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { PATCH, codeOf, content, edit, gql, join, newDocument, newUser, replay, subscribeChanges, wsClient } from '../helpers/client.js';
 import { textOf } from '../helpers/crdt.js';
-import { useServer } from '../helpers/fixture.js';
+import { PROPERTY_LIMITS, useServer } from '../helpers/fixture.js';
 import { startServer } from '../helpers/server.js';
 
 // Patches that crash the engine are limited per user (RATE_BROKEN_PATCHES_PER_USER); this file
 // sends many on purpose, so its server allows them, and one test starts a server that does not.
-const env = useServer({ rateLimits: { brokenPatchesPerUser: 1_000_000 } });
+const env = useServer({ rateLimits: { ...PROPERTY_LIMITS.rateLimits, brokenPatchesPerUser: 1_000_000 } });
 let token: string;
 beforeAll(async () => {
   token = (await newUser(env.url, 'fuzz')).token;

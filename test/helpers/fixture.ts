@@ -5,6 +5,12 @@ import { REDIS_URL } from './env.js';
 import { startServer, type TestServer } from './server.js';
 
 /**
+ * Limits for servers under property tests: every case opens its own sockets (the client closes its
+ * connection when its last subscription ends), all from this one address, more than a minute allows.
+ */
+export const PROPERTY_LIMITS = { rateLimits: { connectionsPerIp: 1_000_000 } };
+
+/**
  * A fresh database and a server on it for a whole test file, stopped and dropped afterwards.
  * Read its parts inside tests (they exist once beforeAll has run).
  */
