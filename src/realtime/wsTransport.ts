@@ -2,6 +2,7 @@ import type { IncomingMessage } from 'node:http';
 import { CloseCode, handleProtocols, makeServer, type ServerOptions } from 'graphql-ws';
 import type { Logger } from 'pino';
 import type { WebSocket, WebSocketServer } from 'ws';
+import { OperationIds } from './operationIds.js';
 
 /** What graphql-ws passes its hooks as `ctx.extra`. */
 export interface SocketExtra {
@@ -15,7 +16,8 @@ export interface SocketExtra {
  * protocol (a frame over the size limit, invalid UTF-8) is the client's fault, and `ws` has already
  * closed it with the right code (1009, 1007...), so it is logged at debug level, not printed to the
  * console with a stack trace for every such frame. Each socket is pinged every `keepAliveMs` and
- * dropped when it does not answer within as long again.
+ * dropped when it does not answer within as long again. A subscribe that reuses the id of an
+ * operation still being set up waits for it (operationIds.ts).
  */
 export function serveGraphQLWs(options: ServerOptions<Record<string, unknown> | undefined, SocketExtra>, wss: WebSocketServer, keepAliveMs: number, log: Logger) {
   const server = makeServer(options);
@@ -41,15 +43,20 @@ export function serveGraphQLWs(options: ServerOptions<Record<string, unknown> | 
             socket.send(data, (err) => (err ? reject(err) : resolve()));
           }),
         close: (code, reason) => socket.close(code, reason),
-        onMessage: (cb) =>
-          socket.on('message', async (data) => {
-            try {
-              await cb(String(data));
-            } catch (err) {
-              log.error({ err }, 'graphql-ws message handling failed');
-              socket.close(CloseCode.InternalServerError, 'Internal server error');
-            }
-          }),
+        onMessage: (cb) => {
+          const ids = new OperationIds(
+            async (text) => {
+              try {
+                await cb(text);
+              } catch (err) {
+                log.error({ err }, 'graphql-ws message handling failed');
+                socket.close(CloseCode.InternalServerError, 'Internal server error');
+              }
+            },
+            () => socket.readyState === socket.OPEN,
+          );
+          socket.on('message', (data) => ids.receive(String(data)));
+        },
       },
       { socket, request },
     );
