@@ -85,12 +85,14 @@ describe('a subscriber that stops reading', () => {
     const resumed = spawnSubscriber(token, doc.id, last);
     const more = await write(token, doc, end, 1, 10);
     const finalText = (await content(ctx.url, token, doc.id)).content;
-    await until(() => replay(replay('', events), resumed.lines.filter((l) => l.version) as Change[]) === finalText);
+    // (About 8 MB to catch up on: a generous bound, for a loaded machine.)
+    const held = replay('', events);
+    await until(() => replay(held, resumed.lines.filter((l) => l.version) as Change[]) === finalText, 90_000);
     expect(more.len).toBe(finalText.length);
     resumed.proc.kill('SIGKILL');
     fast.dispose();
     await ws.dispose();
-  });
+  }, 180_000);
 
 });
 
