@@ -7,9 +7,9 @@ import dt from 'diamond-types-node';
  * in WASM memory, below a stack pointer the compiled code moves on entry and puts back on return.
  * A call that does not return (a trap: a panic on a malformed patch; or an error thrown from inside,
  * such as "recursive use of an object" from any call on an object that trapped) never puts it back.
- * Each such call lowers it for good, by a few hundred bytes, and after about a thousand the stack
- * runs off the bottom of memory: from then on every call, on every document of the thread, fails
- * with "memory access out of bounds". Every method of OpLog and Branch is therefore wrapped here to
+ * Each such call lowers it for good, by a few hundred bytes (704 for one malformed patch), and after
+ * about 1,500 the 1 MiB stack runs off the bottom of memory: from then on every call, on every
+ * document of the thread, fails with "memory access out of bounds". Every method of OpLog and Branch is therefore wrapped here to
  * put the stack pointer back where it was when the call throws. (What the call had allocated on the
  * heap stays lost; see Replica.applyPatch for how much a client may cost.)
  */
@@ -19,11 +19,6 @@ interface Wasm {
 
 const wasm = (dt as unknown as { __wasm: Wasm }).__wasm;
 const WRAPPED = Symbol.for('cowrite.engineStackRestored');
-
-/** Where the engine's stack pointer is now. */
-export function engineStackPointer(): number {
-  return wasm.__wbindgen_add_to_stack_pointer(0);
-}
 
 function restoringStack(fn: (...args: unknown[]) => unknown) {
   return function (this: unknown, ...args: unknown[]) {
