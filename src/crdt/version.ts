@@ -23,9 +23,12 @@ export function isValidAgentName(agent: unknown): agent is string {
  * which follows the order that replica merged the edits in, and so differs between replicas.
  */
 export function canonicalVersion(v: RemoteVersion): RemoteVersion {
-  if (v.length < 2) return v;
-  return [...v].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : a[1] - b[1]));
+  // Versions from the replica come sorted already; the scalar sees them again on the way out.
+  if (v.every((p, i) => i === 0 || byAgent(v[i - 1]!, p) <= 0)) return v;
+  return [...v].sort(byAgent);
 }
+
+const byAgent = (a: [string, number], b: [string, number]) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : a[1] - b[1]);
 
 /** Parses a wire value into a RemoteVersion or throws BAD_USER_INPUT. Order and duplicates are kept: the replica normalises. */
 export function parseRemoteVersion(value: unknown, field = 'version'): RemoteVersion {

@@ -28,7 +28,7 @@ export class OperationIds {
     if (!m) return void this.handle(text);
     const queue = this.waiting.get(m.id);
     if (queue) {
-      this.wait(m.id, queue, text);
+      this.wait(m, queue, text);
       return;
     }
     this.dispatch(m, text);
@@ -38,7 +38,7 @@ export class OperationIds {
     const earlier = this.running.get(m.id);
     if (m.type === 'complete' && earlier) earlier.completed = true;
     if (m.type === 'subscribe' && earlier?.completed) {
-      this.wait(m.id, earlier.done, text);
+      this.wait(m, earlier.done, text);
       return;
     }
     const done = this.handle(text);
@@ -50,12 +50,12 @@ export class OperationIds {
     });
   }
 
-  private wait(id: string, behind: Promise<void>, text: string): void {
+  private wait(m: { type: string; id: string }, behind: Promise<void>, text: string): void {
     const queued = behind.then(() => {
-      if (this.waiting.get(id) === queued) this.waiting.delete(id);
-      if (this.open()) this.dispatch(peek(text)!, text);
+      if (this.waiting.get(m.id) === queued) this.waiting.delete(m.id);
+      if (this.open()) this.dispatch(m, text);
     });
-    this.waiting.set(id, queued);
+    this.waiting.set(m.id, queued);
   }
 }
 

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { OpLog } from 'diamond-types-node';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { CONTENT, PATCH, codeOf, content, edit, gql, join, newDocument, newUser } from '../helpers/client.js';
+import { replicaOf } from '../helpers/crdt.js';
 import { useServer } from '../helpers/fixture.js';
 import { startServer } from '../helpers/server.js';
 
@@ -10,16 +11,6 @@ let token: string;
 beforeAll(async () => {
   token = (await newUser(env.url, 'bad')).token;
 });
-
-/** A client-side replica holding the document's history, to build patches from. */
-function replicaOf(history: { agent: string; text: string }[]): OpLog {
-  const log = new OpLog();
-  for (const h of history) {
-    log.setAgent(h.agent);
-    log.ins(0, h.text);
-  }
-  return log;
-}
 
 const b64 = (u: Uint8Array) => Buffer.from(u).toString('base64');
 

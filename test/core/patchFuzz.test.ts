@@ -1,8 +1,8 @@
 import { OpLog } from 'diamond-types-node';
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { PATCH, codeOf, content, edit, gql, join, newDocument, newUser, replay, subscribeChanges, wsClient } from '../helpers/client.js';
-import { textOf } from '../helpers/crdt.js';
+import { PATCH, REFUSAL_CODES, codeOf, content, edit, gql, join, newDocument, newUser, replay, subscribeChanges, wsClient } from '../helpers/client.js';
+import { replicaOf, textOf } from '../helpers/crdt.js';
 import { PROPERTY_LIMITS, useServer } from '../helpers/fixture.js';
 import { startServer } from '../helpers/server.js';
 
@@ -14,8 +14,6 @@ beforeAll(async () => {
   token = (await newUser(env.url, 'fuzz')).token;
 });
 
-/** The codes a refused patch may carry (CONTRACT.md); never INTERNAL_SERVER_ERROR. */
-const REFUSALS = ['BAD_USER_INPUT', 'UNKNOWN_VERSION', 'FORBIDDEN', 'SEQ_GAP', 'PAYLOAD_TOO_LARGE'];
 
 type Mutation =
   | { kind: 'set'; at: number; byte: number }
@@ -61,8 +59,7 @@ describe('patch fuzzing (property)', () => {
           const doc = await newDocument(env.url, token, 'abc');
           const writer = await join(env.url, token, doc.id);
           // The caller's replica: the document's history, then its own ops.
-          const log = new OpLog(doc.version[0]![0]);
-          log.ins(0, 'abc');
+          const log = replicaOf([{ agent: doc.version[0]![0], text: 'abc' }]);
           const base = log.getLocalVersion();
           log.setAgent(writer.agent);
           for (const op of ops) {
@@ -75,7 +72,7 @@ describe('patch fuzzing (property)', () => {
 
           const r = await gql(env.url, PATCH, { i: { documentId: doc.id, patch: patch.toString('base64') } }, token);
           if (r.errors) {
-            expect(REFUSALS, JSON.stringify(r.errors)).toContain(codeOf(r));
+            expect(REFUSAL_CODES, JSON.stringify(r.errors)).toContain(codeOf(r));
             expect((await content(env.url, token, doc.id)).content).toBe('abc');
           }
           // Whatever was accepted, the document's log is still one the stream replays to its text,
@@ -130,8 +127,7 @@ describe('patch fuzzing (property)', () => {
       expect(codeOf(refused)).toBe('RATE_LIMITED');
       expect(refused.errors![0]!.extensions!.limit).toBe('brokenPatchesPerUser');
       // A good patch too, from that user, for now.
-      const good = new OpLog(doc.version[0]![0]);
-      good.ins(0, 'abc');
+      const good = replicaOf([{ agent: doc.version[0]![0], text: 'abc' }]);
       const base = good.getLocalVersion();
       good.setAgent(writer.agent);
       good.ins(3, '!');
@@ -159,8 +155,7 @@ describe('patch fuzzing (property)', () => {
  * same one each run) against a replica with that history.
  */
 function crashingPatch(creator: string, writer: string): string {
-  const server = new OpLog(creator);
-  server.ins(0, 'abc');
+  const server = replicaOf([{ agent: creator, text: 'abc' }]);
   const log = server.clone();
   log.setAgent(writer);
   log.ins(1, 'xyz');

@@ -28,6 +28,9 @@ export async function ok<T = any>(url: string, query: string, variables: Record<
 /** The code of the first error of a response. */
 export const codeOf = (r: GqlResponse) => r.errors?.[0]?.extensions?.code;
 
+/** The codes bad input may be refused with (CONTRACT.md): never INTERNAL_SERVER_ERROR. */
+export const REFUSAL_CODES = ['BAD_USER_INPUT', 'UNKNOWN_VERSION', 'FORBIDDEN', 'SEQ_GAP', 'PAYLOAD_TOO_LARGE'];
+
 let n = 0;
 /** Signs up a new user; returns its token and id. */
 export async function newUser(url: string, name = 'user'): Promise<{ token: string; id: string; email: string }> {
@@ -103,7 +106,7 @@ export interface Change {
   agents: string[];
 }
 
-const CHANGES = `subscription($d: ID!, $since: Version) { documentChanges(documentId: $d, since: $since) {
+export const CHANGES = `subscription($d: ID!, $since: Version) { documentChanges(documentId: $d, since: $since) {
   documentId version patch agents ops { __typename ... on InsertOp { pos text } ... on DeleteOp { pos len } } } }`;
 
 /** Subscribes to documentChanges; collects events and errors until disposed. */

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { WebSocket } from 'ws';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { content, edit, join, newDocument, newUser, replay, type Change } from '../helpers/client.js';
+import { CHANGES, content, edit, join, newDocument, newUser, replay, type Change } from '../helpers/client.js';
 import { PROPERTY_LIMITS, useServer } from '../helpers/fixture.js';
 import { scrape } from '../helpers/metrics.js';
 
@@ -11,7 +11,6 @@ beforeAll(async () => {
   token = (await newUser(env.url, 'ws-fuzz')).token;
 });
 
-const CHANGES = 'subscription($d: ID!, $since: Version) { documentChanges(documentId: $d, since: $since) { version ops { __typename ... on InsertOp { pos text } ... on DeleteOp { pos len } } } }';
 
 type Step =
   | { kind: 'subscribe'; id: string; since: 'none' | 'empty' | 'current' | 'unknown' | 'bad' }
