@@ -79,11 +79,6 @@ const ConfigSchema = z.object({
     editsPerIp: z.coerce.number().int().positive().default(60_000),
     /** WebSocket connection attempts per client address (RATE_CONNECTIONS_PER_IP, default 600). */
     connectionsPerIp: z.coerce.number().int().positive().default(600),
-    /**
-     * Patches per user, per hour, that the CRDT engine could not decode without crashing on its scratch
-     * copy (RATE_BROKEN_PATCHES_PER_USER, default 20): each one leaves that copy's memory lost.
-     */
-    brokenPatchesPerUser: z.coerce.number().int().positive().default(20),
   }),
   limits: z.object({
     /** Largest HTTP body in bytes (MAX_BODY_BYTES, default 1 MiB). */
@@ -170,7 +165,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Deep
       editsPerUser: env.RATE_EDITS_PER_USER,
       editsPerIp: env.RATE_EDITS_PER_IP,
       connectionsPerIp: env.RATE_CONNECTIONS_PER_IP,
-      brokenPatchesPerUser: env.RATE_BROKEN_PATCHES_PER_USER,
     },
     wsKeepAliveMs: env.WS_KEEPALIVE_MS,
     presence: { ttlMs: env.PRESENCE_TTL_MS, tickMs: env.PRESENCE_TICK_MS, idleMs: env.PRESENCE_IDLE_MS },

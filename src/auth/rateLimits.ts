@@ -4,13 +4,10 @@ import type { Config } from '../config.js';
 import { AppError, ErrorCode } from '../errors.js';
 
 /** What is limited, and by what key. */
-export type LimitKind = 'authPerIp' | 'authPerAccount' | 'editsPerUser' | 'editsPerIp' | 'connectionsPerIp' | 'brokenPatchesPerUser';
-
-/** The window of each limit, in seconds: a minute, except where named otherwise. */
-const WINDOW: Partial<Record<LimitKind, number>> = { brokenPatchesPerUser: 3600 };
+export type LimitKind = 'authPerIp' | 'authPerAccount' | 'editsPerUser' | 'editsPerIp' | 'connectionsPerIp';
 
 /**
- * Fixed-window rate limits (rate-limiter-flexible), per minute unless WINDOW says otherwise. With
+ * Fixed-window rate limits (rate-limiter-flexible), per minute. With
  * Redis they are counted in Redis, so they hold across instances; if Redis fails, each instance
  * counts on its own meanwhile (the insurance limiter) rather than refusing or letting everything through.
  */
@@ -19,7 +16,7 @@ export class RateLimits {
 
   constructor(limits: Config['rateLimits'], redis: Redis | null, prefix = 'cowrite:') {
     const make = (kind: LimitKind): RateLimiterAbstract => {
-      const opts = { keyPrefix: `${prefix}rl:${kind}`, points: limits[kind], duration: WINDOW[kind] ?? 60 };
+      const opts = { keyPrefix: `${prefix}rl:${kind}`, points: limits[kind], duration: 60 };
       return redis ? new RateLimiterRedis({ ...opts, storeClient: redis, rejectIfRedisNotReady: true, insuranceLimiter: new RateLimiterMemory(opts) }) : new RateLimiterMemory(opts);
     };
     this.limiters = {
@@ -28,7 +25,6 @@ export class RateLimits {
       editsPerUser: make('editsPerUser'),
       editsPerIp: make('editsPerIp'),
       connectionsPerIp: make('connectionsPerIp'),
-      brokenPatchesPerUser: make('brokenPatchesPerUser'),
     };
   }
 
@@ -43,12 +39,6 @@ export class RateLimits {
         throw limited(kind, res);
       }
     }
-  }
-
-  /** RATE_LIMITED when (kind, key) has nothing left, without counting anything. */
-  async ensureLeft(kind: LimitKind, key: string): Promise<void> {
-    const res = await this.limiters[kind].get(key).catch(() => null);
-    if (res && res.remainingPoints <= 0) throw limited(kind, res);
   }
 
   /** Clears one key's count (a successful sign-in resets the account's failures). */

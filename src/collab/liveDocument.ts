@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type pg from 'pg';
 import type { Logger } from 'pino';
 import type { FromFeed, Rebased } from '../crdt/feedProtocol.js';
-import { EngineFailure, UnknownVersionError, entryBytes, type EditResult, type Frontier, type LogEntry, type Replica, type ReplicaLimits, type TextOp } from '../crdt/replica.js';
+import { BrokenPatchError, EngineFailure, UnknownVersionError, entryBytes, type EditResult, type Frontier, type LogEntry, type Replica, type ReplicaLimits, type TextOp } from '../crdt/replica.js';
 import type { AuthorRun } from '../crdt/authorship.js';
 import type { RemoteVersion } from '../crdt/version.js';
 import { AppError, ErrorCode, isKnownCode } from '../errors.js';
@@ -481,6 +481,10 @@ export class LiveDocument implements FeedListener {
         }
       } catch (err) {
         if (err instanceof EngineFailure) throw err;
+        if (err instanceof BrokenPatchError) {
+          this.deps.observer.patchCrashedEngine();
+          this.deps.log.error({ documentId: this.id, userId: w.userId }, 'a patch that passed every check crashed the CRDT engine on its scratch copy; refused');
+        }
         w.reject(err);
       }
     }

@@ -13,6 +13,8 @@ export interface CollabObserver {
   reloaded(cause: 'engine' | 'storage'): void;
   /** A costly read (Replica.read, by name) or a cursor rebase was sent to the change-feed thread. */
   offloaded(what: string): void;
+  /** A client's patch passed every check yet crashed the engine on its scratch copy (refused). */
+  patchCrashedEngine(): void;
 }
 
 export const noObserver: CollabObserver = {
@@ -21,4 +23,5 @@ export const noObserver: CollabObserver = {
   loaded: () => undefined,
   reloaded: () => undefined,
   offloaded: () => undefined,
+  patchCrashedEngine: () => undefined,
 };

@@ -3,6 +3,8 @@ import { findRun, type EngineOp, type HistoryEntry } from './runs.js';
 import { Branch, OpLog, withoutPanicOutput } from './engine.js';
 import { AppError, ErrorCode, badInput } from '../errors.js';
 import { codePointLength, hasLoneSurrogate } from './text.js';
+import { decodePatch, PatchFormatError, type DecodedPatch } from './patchFormat.js';
+import { checkPatchHistory, UnknownParentError } from './patchHistory.js';
 import { canonicalVersion, isValidAgentName, type RemoteVersion } from './version.js';
 
 /** A local version: sorted local op numbers of one replica (never shown to clients). */
@@ -77,9 +79,10 @@ export class EngineFailure extends Error {
 }
 
 /**
- * A patch that made the engine trap while it was decoded or checked on the scratch copy. Refused as
- * BAD_USER_INPUT like any undecodable patch; told apart because each one costs the process the
- * scratch copy's memory.
+ * A patch that passed the strict decoder and the checks against the document, yet made the engine trap
+ * on the scratch copy. None is known: the checks turn away every input found to crash the engine (see
+ * patchFormat.ts). Refused as BAD_USER_INPUT like any bad patch, and told apart because it means the
+ * checks missed something, and it cost the process the scratch copy's memory.
  */
 export class BrokenPatchError extends AppError {
   constructor() {
@@ -91,6 +94,26 @@ export class BrokenPatchError extends AppError {
 export class UnknownVersionError extends AppError {
   constructor(what = 'version') {
     super(ErrorCode.UNKNOWN_VERSION, `${what} names operations this document does not have`);
+  }
+}
+
+/** The seqs a patch adds, per agent (one range each: an agent's new seqs follow on without a gap). */
+class NewOperations {
+  readonly ranges = new Map<string, [number, number]>();
+  /** How many operations. */
+  count = 0;
+
+  add(agent: string, from: number, to: number): void {
+    const range = this.ranges.get(agent);
+    if (range) range[1] = to;
+    else this.ranges.set(agent, [from, to]);
+    this.count += to - from;
+  }
+
+  /** Whether a run of operations is among them. */
+  holds(run: AgentRun): boolean {
+    const range = this.ranges.get(run.agent);
+    return range !== undefined && run.seqStart >= range[0] && run.seqEnd <= range[1];
   }
 }
 
@@ -338,11 +361,15 @@ export class Replica {
   }
 
   /**
-   * Merges a client's patch. It is decoded into a scratch copy first; its new operations must belong
-   * to `mayWrite` agents, continue each agent's seq without a gap, and stay inside the text at their
-   * parents. Only then is it merged here. Operations the replica already has are ignored.
+   * Merges a client's patch. Before the engine sees it, it is decoded strictly and checked against
+   * this document (checkPatch): its new operations must belong to `mayWrite` agents and continue each
+   * agent's seq without a gap. Then it is merged into a scratch copy, where its operations must stay
+   * inside the text at their parents. Only then is it merged here. Operations the replica already has
+   * are ignored.
    */
   applyPatch(bytes: Uint8Array, mayWrite: (agent: string) => boolean, limits: ReplicaLimits): EditResult {
+    const fresh = this.checkPatch(bytes, mayWrite, limits);
+    if (fresh.count === 0) return { duplicate: true, version: this.toRemote(this.frontier()), entry: null, runs: [], inserted: 0, deleted: 0 };
     const scratch = this.guard(() => this.oplog.clone());
     let trapped = false;
     try {
@@ -355,27 +382,9 @@ export class Replica {
         throw e;
       }
       const after = computeSize(scratch);
-      const added = after - this.size;
-      if (added === 0) {
-        return { duplicate: true, version: this.toRemote(this.frontier()), entry: null, runs: [], inserted: 0, deleted: 0 };
-      }
-      if (added > limits.maxInsertChars) {
-        throw new AppError(ErrorCode.PAYLOAD_TOO_LARGE, `a patch may carry at most ${limits.maxInsertChars} new operations`, { field: 'patch', max: limits.maxInsertChars });
-      }
+      // The engine must have merged exactly the operations the checks above let through.
       const runs = agentRuns(scratch, this.size, after);
-      for (const run of runs) {
-        if (!isValidAgentName(run.agent) || !mayWrite(run.agent)) {
-          throw new AppError(ErrorCode.FORBIDDEN, `patch carries new operations by agent "${run.agent}", which was not issued to you for this document`, { field: 'patch' });
-        }
-      }
-      const expected = new Map<string, number>();
-      for (const run of runs) {
-        const next = expected.get(run.agent) ?? this.nextSeq(run.agent);
-        if (run.seqStart !== next) {
-          throw new AppError(ErrorCode.SEQ_GAP, `patch operations of agent "${run.agent}" start at seq ${run.seqStart}, expected ${next}`, { field: 'patch', nextSeq: next });
-        }
-        expected.set(run.agent, run.seqEnd);
-      }
+      if (after - this.size !== fresh.count || !runs.every((r) => fresh.holds(r))) throw badInput('patch operations could not be accounted for', { field: 'patch' });
       const { inserted, deleted, spanEnds } = this.checkPatchOps(scratch, this.size, after);
       if (inserted > limits.maxInsertChars) {
         throw new AppError(ErrorCode.PAYLOAD_TOO_LARGE, `a patch may insert at most ${limits.maxInsertChars} characters`, { field: 'patch', max: limits.maxInsertChars });
@@ -401,10 +410,68 @@ export class Replica {
       trapped = true;
       throw new BrokenPatchError();
     } finally {
-      // A copy that trapped cannot be freed: the engine refuses every call on it. Its memory stays
-      // lost, which is why a client gets only so many of these (RATE_BROKEN_PATCHES_PER_USER).
+      // A copy that trapped cannot be freed: the engine refuses every call on it, and its memory stays
+      // lost. The checks before the engine are there so that no patch gets this far (see BrokenPatchError).
       if (!trapped) scratch.free();
     }
+  }
+
+  /**
+   * Reads a client's patch strictly (patchFormat.ts) and checks it against this document before the
+   * engine sees it: the version it starts from is known here; operations this document lacks belong
+   * to agents the caller may write as, and continue each agent's seqs without a gap; and the history
+   * it gives them is well formed and joins this document's (patchHistory.ts). Returns the seqs of its
+   * operations that are new here.
+   */
+  private checkPatch(bytes: Uint8Array, mayWrite: (agent: string) => boolean, limits: ReplicaLimits): NewOperations {
+    let patch: DecodedPatch;
+    try {
+      patch = decodePatch(bytes, { maxTextBytes: 4 * (limits.maxInsertChars + limits.maxDocumentChars) });
+    } catch (e) {
+      if (e instanceof PatchFormatError) throw badInput(`patch could not be decoded: ${e.message}`, { field: 'patch' });
+      throw e;
+    }
+    const startLvs: number[] = [];
+    for (const [agent, seq] of patch.start) {
+      const lv = this.lvOf(agent, seq);
+      if (lv === undefined) throw new UnknownVersionError('patch parents');
+      startLvs.push(lv);
+    }
+    // The engine merges a patch that starts at exactly this version without looking for operations
+    // it already has (diamond-types' non-overlapping case): such a patch must carry none.
+    const frontier = this.frontier();
+    startLvs.sort((a, b) => a - b);
+    const fromHere = startLvs.length === frontier.length && startLvs.every((lv, i) => lv === frontier[i]);
+    const fresh = new NewOperations();
+    for (const span of patch.spans) {
+      const known = this.nextSeq(span.agent);
+      if (fromHere && span.seqStart < known) throw badInput('patch repeats operations the document has, from its current version', { field: 'patch' });
+      const from = Math.max(span.seqStart, known);
+      if (from >= span.seqEnd) continue;
+      if (!mayWrite(span.agent)) {
+        throw new AppError(ErrorCode.FORBIDDEN, `patch carries new operations by agent "${span.agent}", which was not issued to you for this document`, { field: 'patch' });
+      }
+      const next = fresh.ranges.get(span.agent)?.[1] ?? known;
+      if (from !== next) {
+        throw new AppError(ErrorCode.SEQ_GAP, `patch operations of agent "${span.agent}" start at seq ${from}, expected ${next}`, { field: 'patch', nextSeq: next });
+      }
+      fresh.add(span.agent, from, span.seqEnd);
+    }
+    if (fresh.count > limits.maxInsertChars) {
+      throw new AppError(ErrorCode.PAYLOAD_TOO_LARGE, `a patch may carry at most ${limits.maxInsertChars} new operations`, { field: 'patch', max: limits.maxInsertChars });
+    }
+    try {
+      checkPatchHistory(patch, {
+        nextSeq: (agent) => this.nextSeq(agent),
+        lvOf: (agent, seq) => this.lvOf(agent, seq),
+        merge: (a, b) => this.guard(() => this.oplog.mergeVersions(a, b)),
+      });
+    } catch (e) {
+      if (e instanceof UnknownParentError) throw new UnknownVersionError('patch parents');
+      if (e instanceof PatchFormatError) throw badInput(`patch could not be decoded: ${e.message}`, { field: 'patch' });
+      throw e;
+    }
+    return fresh;
   }
 
   /** Positional changes that turn the text at `from` into the current text. */

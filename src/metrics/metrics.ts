@@ -23,6 +23,7 @@ export class Metrics implements CollabObserver {
   private readonly reloads: Counter<'cause'>;
   private readonly offloads: Counter<'what'>;
   private readonly compilations: Counter<'result'>;
+  private readonly patchCrashes: Counter;
 
   constructor() {
     const registers = [this.registry];
@@ -58,6 +59,11 @@ export class Metrics implements CollabObserver {
       name: 'cowrite_graphql_compilations_total',
       help: 'GraphQL operations compiled with graphql-jit once hot (GRAPHQL_JIT_AFTER), by result: compiled, or failed (it keeps running on graphql-js).',
       labelNames: ['result'],
+      registers,
+    });
+    this.patchCrashes = new Counter({
+      name: 'cowrite_patch_engine_crashes_total',
+      help: "Client patches that passed the strict decoder and every check yet crashed the CRDT engine on its scratch copy: refused, but that copy's memory is lost. Should stay 0; anything else is an engine input the checks miss.",
       registers,
     });
   }
@@ -100,6 +106,10 @@ export class Metrics implements CollabObserver {
 
   offloaded(what: string): void {
     this.offloads.inc({ what });
+  }
+
+  patchCrashedEngine(): void {
+    this.patchCrashes.inc();
   }
 
   operationCompiled(ok: boolean): void {
