@@ -125,6 +125,8 @@ interface Run {
 
 const EMPTY = new Uint32Array(0);
 const LENGTH_CACHE_MAX = 20_000;
+/** Branches a patch's position check keeps moving forward (see checkPatchOps). */
+const WALKERS = 4;
 
 const keyOf = (f: ArrayLike<number>): string => Array.prototype.join.call(f, ',');
 
@@ -642,11 +644,26 @@ export class Replica {
   private checkPatchOps(scratch: OpLog, from: number, to: number): { inserted: number; deleted: number; spanEnds: [number, number][] } {
     const history = (scratch.getHistory() as HistoryEntry[]).filter((h) => h.span[1] > from);
     const ops = scratch.getOpsSince(this.frontier()) as EngineOp[];
-    // Lengths at versions inside the patch are computed on the scratch log.
+    // Lengths at versions inside the patch are computed on the scratch log by a few branches, each
+    // moved forward to the next merge whose parents include where it is (as they do while writers
+    // take turns); a branch made afresh costs a checkout, which costs the whole history.
+    const walkers: { branch: Branch; at: Frontier }[] = [];
     const lengthOn = (parents: number[]): number => {
       const key = keyOf(parents);
       const known = this.lengths.get(key);
-      return known !== undefined && parents.every((p) => p < from) ? known : codePointLength(textIn(scratch, new Uint32Array(parents)));
+      if (known !== undefined && parents.every((p) => p < from)) return known;
+      const at = new Uint32Array(parents);
+      let i = walkers.findIndex((w) => sameFrontier(scratch.mergeVersions(w.at, at), at));
+      if (i < 0) {
+        if (walkers.length === WALKERS) walkers.shift()!.branch.free();
+        walkers.push({ branch: new Branch(), at: EMPTY });
+        i = walkers.length - 1;
+      }
+      const w = walkers.splice(i, 1)[0]!;
+      walkers.push(w);
+      w.branch.merge(scratch, at);
+      w.at = at;
+      return codePointLength(w.branch.get());
     };
     // Split the ops into pieces that each lie inside one history span: a span's first op sits on
     // the span's parents, every later one on the op before it.
@@ -657,32 +674,36 @@ export class Replica {
     let deleted = 0;
     // The length at the last operation of each piece: the text at a single-operation version.
     const spanEnds: [number, number][] = [];
-    for (const op of ops) {
-      const total = op.end - op.start;
-      let done = 0;
-      while (done < total) {
-        while (hIdx < history.length && history[hIdx]!.span[1] <= lv) hIdx++;
-        const h = history[hIdx];
-        if (!h) throw badInput('patch operations could not be accounted for', { field: 'patch' });
-        if (lv === h.span[0]) len = lengthOn(h.parents);
-        else if (len < 0) len = lengthOn([lv - 1]);
-        const n = Math.min(total - done, h.span[1] - lv);
-        if (op.kind === 'Ins') {
-          const pos = op.fwd ? op.start + done : op.start;
-          if (pos < 0 || pos > len) throw badInput('patch inserts past the end of the text', { field: 'patch' });
-          len += n;
-          inserted += n;
-        } else {
-          const end = op.fwd ? op.start + n : op.end - done;
-          const start = op.fwd ? op.start : end - n;
-          if (start < 0 || end > len) throw badInput('patch deletes past the end of the text', { field: 'patch' });
-          len -= n;
-          deleted += n;
+    try {
+      for (const op of ops) {
+        const total = op.end - op.start;
+        let done = 0;
+        while (done < total) {
+          while (hIdx < history.length && history[hIdx]!.span[1] <= lv) hIdx++;
+          const h = history[hIdx];
+          if (!h) throw badInput('patch operations could not be accounted for', { field: 'patch' });
+          if (lv === h.span[0]) len = lengthOn(h.parents);
+          else if (len < 0) len = lengthOn([lv - 1]);
+          const n = Math.min(total - done, h.span[1] - lv);
+          if (op.kind === 'Ins') {
+            const pos = op.fwd ? op.start + done : op.start;
+            if (pos < 0 || pos > len) throw badInput('patch inserts past the end of the text', { field: 'patch' });
+            len += n;
+            inserted += n;
+          } else {
+            const end = op.fwd ? op.start + n : op.end - done;
+            const start = op.fwd ? op.start : end - n;
+            if (start < 0 || end > len) throw badInput('patch deletes past the end of the text', { field: 'patch' });
+            len -= n;
+            deleted += n;
+          }
+          done += n;
+          lv += n;
+          spanEnds.push([lv - 1, len]);
         }
-        done += n;
-        lv += n;
-        spanEnds.push([lv - 1, len]);
       }
+    } finally {
+      for (const w of walkers) w.branch.free();
     }
     if (lv !== to) throw badInput('patch operations could not be accounted for', { field: 'patch' });
     return { inserted, deleted, spanEnds };
@@ -744,6 +765,11 @@ function textIn(oplog: OpLog, f: Frontier): string {
   } finally {
     branch.free();
   }
+}
+
+/** Whether two local versions (each sorted, as the engine gives them) are the same. */
+function sameFrontier(a: Frontier, b: Frontier): boolean {
+  return a.length === b.length && a.every((x, i) => x === b[i]);
 }
 
 function computeSize(oplog: OpLog): number {
