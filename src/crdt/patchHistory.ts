@@ -19,6 +19,8 @@ export interface KnownHistory {
   lvOf(agent: string, seq: number): number | undefined;
   /** The version of the union of two versions (local, in simplest form). */
   merge(a: Uint32Array, b: Uint32Array): Uint32Array;
+  /** Whether version `a` includes everything in `b`. */
+  descends(a: Uint32Array, b: Uint32Array): boolean;
 }
 
 /** A parent names an operation the document does not have (yet). */
@@ -97,12 +99,6 @@ export function checkPatchHistory(patch: DecodedPatch, doc: KnownHistory): void 
     return counts;
   };
   const knownBefore = (i: number): Uint32Array => before.get(entryOf(i))!.known;
-  const sameVersion = (a: Uint32Array, b: Uint32Array) => {
-    if (a.length !== b.length) return false;
-    const x = a.slice().sort();
-    const y = b.slice().sort();
-    return x.every((v, k) => v === y[k]);
-  };
 
   for (const e of entries) {
     // Which of its operations are new: the document's come first (each is the next one's parent).
@@ -150,7 +146,7 @@ export function checkPatchHistory(patch: DecodedPatch, doc: KnownHistory): void 
         // An agent's new operations form a chain, so counts say exactly which come before another.
         for (let y = 0; y < newParents.length; y++) if (y !== x && countsOf[y]![a]! > seq) fail("an operation's parents include one of another's ancestors");
         const inherited = knownBefore(newParents[x]!);
-        for (const lv of knownParents) if (inherited.length > 0 && sameVersion(doc.merge(inherited, new Uint32Array([lv])), inherited)) fail("an operation's parents include one of another's ancestors");
+        for (const lv of knownParents) if (doc.descends(inherited, new Uint32Array([lv]))) fail("an operation's parents include one of another's ancestors");
         version = version.length === 0 ? inherited : inherited.length === 0 ? version : doc.merge(version, inherited);
       }
       b = { counts, known: version };

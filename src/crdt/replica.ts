@@ -430,8 +430,7 @@ export class Replica {
     try {
       patch = decodePatch(bytes, { maxTextBytes: 4 * (limits.maxInsertChars + limits.maxDocumentChars) });
     } catch (e) {
-      if (e instanceof PatchFormatError) throw badInput(`patch could not be decoded: ${e.message}`, { field: 'patch' });
-      throw e;
+      throw patchRefusal(e);
     }
     const startLvs: number[] = [];
     for (const [agent, seq] of patch.start) {
@@ -467,11 +466,10 @@ export class Replica {
         nextSeq: (agent) => this.nextSeq(agent),
         lvOf: (agent, seq) => this.lvOf(agent, seq),
         merge: (a, b) => this.guard(() => this.oplog.mergeVersions(a, b)),
+        descends: (a, b) => this.descends(a, b),
       });
     } catch (e) {
-      if (e instanceof UnknownParentError) throw new UnknownVersionError('patch parents');
-      if (e instanceof PatchFormatError) throw badInput(`patch could not be decoded: ${e.message}`, { field: 'patch' });
-      throw e;
+      throw patchRefusal(e);
     }
     return fresh;
   }
@@ -510,8 +508,7 @@ export class Replica {
   /** True when the frontier `a` includes everything in `b`. */
   descends(a: Frontier, b: Frontier): boolean {
     if (b.length === 0) return true;
-    const merged = this.guard(() => this.oplog.mergeVersions(a, b));
-    return keyOf(merged) === keyOf(a);
+    return sameFrontier(this.guard(() => this.oplog.mergeVersions(a, b)), a);
   }
 
   /** One of the costly reads at `f`, by name (so it can be asked of another thread's replica). */
@@ -765,6 +762,13 @@ function textIn(oplog: OpLog, f: Frontier): string {
   } finally {
     branch.free();
   }
+}
+
+/** What a client is told of a patch the strict reader or the history check refused. */
+function patchRefusal(e: unknown): unknown {
+  if (e instanceof UnknownParentError) return new UnknownVersionError('patch parents');
+  if (e instanceof PatchFormatError) return badInput(`patch could not be decoded: ${e.message}`, { field: 'patch' });
+  return e;
 }
 
 /** Whether two local versions (each sorted, as the engine gives them) are the same. */
