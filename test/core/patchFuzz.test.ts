@@ -120,18 +120,7 @@ describe('patch fuzzing (property)', () => {
     const doc = await newDocument(env.url, token, 'abc');
     const writer = await join(env.url, token, doc.id);
     const creator = doc.version[0]![0];
-    // The writer types "wxyz" at the end: one run of four operations after the creator's last.
-    const client = replicaOf([{ agent: creator, text: 'abc' }]);
-    const base = client.getLocalVersion();
-    client.setAgent(writer.agent);
-    client.ins(3, 'wxyz');
-    const patch = client.getPatchSince(base);
-    client.free();
-    const agents = patchAgents(patch);
-    // Runs of operations with their parents, as the patch writes them: [length, parent...], where a
-    // parent is another operation of the patch, so many back, or one of the document's, by (agent, seq).
-    const inside = (back: number, more: boolean) => (back * 2 + (more ? 1 : 0)) * 2;
-    const outside = (agent: string, seq: number, more: boolean) => [((agents.indexOf(agent) + 1) * 2 + (more ? 1 : 0)) * 2 + 1, seq];
+    const { patch, inside, outside } = typedAfter(creator, writer.agent, 'wxyz');
     const cases: [string, number[], boolean][] = [
       ['the same parent twice', [4, ...outside(creator, 2, true), ...outside(creator, 2, false)], false],
       ['a parent and one of its ancestors, from the document', [4, ...outside(creator, 1, true), ...outside(creator, 2, false)], false],
@@ -151,6 +140,53 @@ describe('patch fuzzing (property)', () => {
     const ok = await gql(env.url, PATCH, { i: { documentId: doc.id, patch: Buffer.from(patch).toString('base64') } }, token);
     expect(ok.errors, JSON.stringify(ok.errors)).toBeUndefined();
     expect((await content(env.url, token, doc.id)).content).toBe('abcwxyz');
+  });
+
+  it('a patch whose parents are rewritten with random well-formed ones is applied or refused with a code, and never crashes the engine', async () => {
+    const parentArb = fc.oneof(
+      fc.record({ back: fc.integer({ min: 1, max: 4 }) }),
+      fc.record({ agent: fc.constantFrom('creator', 'writer'), seq: fc.nat(3) }),
+    );
+    const runArb = fc.record({ len: fc.integer({ min: 1, max: 4 }), parents: fc.array(parentArb, { minLength: 1, maxLength: 3 }) });
+    const ws = wsClient(env.wsUrl, token);
+    await fc.assert(
+      fc.asyncProperty(fc.array(runArb, { minLength: 1, maxLength: 4 }), async (runs) => {
+        const doc = await newDocument(env.url, token, 'abc');
+        const writer = await join(env.url, token, doc.id);
+        const creator = doc.version[0]![0];
+        const { patch, inside, outside } = typedAfter(creator, writer.agent, 'wxyz');
+        // Runs of four operations in all, each with its parents.
+        const chunk: number[] = [];
+        let left = 4;
+        for (const run of runs) {
+          const len = Math.min(run.len, left);
+          if (len === 0) break;
+          left -= len;
+          chunk.push(len);
+          run.parents.forEach((p, i) => {
+            const more = i < run.parents.length - 1;
+            if ('back' in p) chunk.push(inside(p.back, more));
+            else chunk.push(...outside(p.agent === 'creator' ? creator : writer.agent, p.seq, more));
+          });
+        }
+        if (left > 0) chunk.push(left, inside(1, false));
+        const r = await gql(env.url, PATCH, { i: { documentId: doc.id, patch: Buffer.from(withChunk(patch, 23, varints(chunk))).toString('base64') } }, token);
+        const now = await content(env.url, token, doc.id);
+        if (r.errors) {
+          expect(REFUSAL_CODES, JSON.stringify(r.errors)).toContain(codeOf(r));
+          expect(now.content).toBe('abc');
+        } else {
+          expect(Array.from(now.content).sort().join('')).toBe('abcwxyz');
+        }
+        const sub = subscribeChanges(ws, doc.id, []);
+        await sub.until(() => JSON.stringify(sub.events.at(-1)?.version) === JSON.stringify(now.version));
+        expect(replay('', sub.events)).toBe(now.content);
+        sub.dispose();
+      }),
+      { numRuns: Number(process.env.PROPERTY_RUNS ?? 60) },
+    );
+    expect((await scrape(env.url)).samples.get('cowrite_patch_engine_crashes_total')).toBe(0);
+    await ws.dispose();
   });
 });
 
@@ -212,4 +248,24 @@ function panicsEngine(creator: string, patch: Uint8Array): boolean {
   }
   log.free();
   return false;
+}
+
+/**
+ * A writer typing `text` at the end of a document whose history is `creator` typing "abc": the patch,
+ * and how to write parents into its parents chunk (chunk 23, runs of [length, parent...]): another
+ * operation of the patch, so many back, or an operation by (agent, seq).
+ */
+function typedAfter(creator: string, writer: string, text: string) {
+  const client = replicaOf([{ agent: creator, text: 'abc' }]);
+  const base = client.getLocalVersion();
+  client.setAgent(writer);
+  client.ins(3, text);
+  const patch = client.getPatchSince(base);
+  client.free();
+  const agents = patchAgents(patch);
+  return {
+    patch,
+    inside: (back: number, more: boolean) => (back * 2 + (more ? 1 : 0)) * 2,
+    outside: (agent: string, seq: number, more: boolean) => [((agents.indexOf(agent) + 1) * 2 + (more ? 1 : 0)) * 2 + 1, seq],
+  };
 }
