@@ -256,8 +256,9 @@ export function decodePatch(bytes: Uint8Array, limits: PatchFormatLimits): Decod
 
   // File info: an optional document id, the agent names, optional user data.
   const info = top.chunk([Chunk.FileInfo], 'file info')!.body;
-  const docId = info.chunk([Chunk.DocId], 'document id', true);
-  if (docId) contentText(docId, unpacked, 'document id');
+  // The engine keeps the first document id it is given and refuses every later patch naming another:
+  // one client's could lock the others out. diamond-types' JavaScript API never writes one.
+  if (info.chunk([Chunk.DocId], 'document id', true)) fail('a patch may not name a document id');
   const names = info.chunk([Chunk.AgentNames], 'agent names')!.body;
   info.chunk([Chunk.UserData], 'user data', true);
   info.expectEnd('file info');
