@@ -294,8 +294,8 @@ export function decodePatch(bytes: Uint8Array, limits: PatchFormatLimits): Decod
     }
     v.expectEnd('start version');
   }
-  const startText = branch.chunk([Chunk.Content, Chunk.ContentCompressed], 'start text', true);
-  if (startText) contentText(startText, unpacked, 'start text');
+  // (The encoder can also store the text at the start version; the engine reads it and ignores it,
+  // and neither getPatchSince nor toBytes writes it.)
   branch.expectEnd('start branch');
 
   // The operations, as four parallel streams.

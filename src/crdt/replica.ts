@@ -428,7 +428,8 @@ export class Replica {
   private checkPatch(bytes: Uint8Array, mayWrite: (agent: string) => boolean, limits: ReplicaLimits): NewOperations {
     let patch: DecodedPatch;
     try {
-      patch = decodePatch(bytes, { maxTextBytes: 4 * (limits.maxInsertChars + limits.maxDocumentChars) });
+      // Its text is what it inserts and deletes: operations new here, or already here (at most 4 bytes each).
+      patch = decodePatch(bytes, { maxTextBytes: 2 * 4 * (limits.maxInsertChars + this.size) });
     } catch (e) {
       throw patchRefusal(e);
     }
