@@ -13,9 +13,10 @@ import { isValidAgentName, type RemoteVersion } from './version.js';
  * instead of answering an error, and it checks the CRC only after merging. This reader accepts only
  * what the engine's encoder writes: every chunk where it belongs and nothing else, lengths that add
  * up across the four parallel streams (agents and seqs, positions, parents, text), every index in
- * range, text that is well-formed UTF-8 with as many characters as the operations need, and a
- * CRC-32C that matches. What it returns lets the replica check the rest against the document
- * (versions known, agents the caller's, seqs without a gap) before the engine is called.
+ * range, no document id, text that is well-formed UTF-8 with as many characters as the operations
+ * need, and a CRC-32C that matches. What it returns lets the replica check the rest against the
+ * document before the engine is called: versions known, agents the caller's, seqs without a gap
+ * (Replica.checkPatch), and a history in the form the engine relies on (patchHistory.ts).
  */
 
 /** A run of consecutive seqs of one agent, in the order the patch lists them. */
