@@ -33,8 +33,10 @@ function fail(why: string): never {
   throw new PatchFormatError(why);
 }
 
-/** What is known of the operations before the first new operation of an entry. */
+/** Of an entry holding new operations: where they start, and what is known of the operations before. */
 interface Before {
+  /** The patch index of its first new operation (those before it in the entry are the document's). */
+  firstNew: number;
   /** Per new agent, how many of its seqs (from 0) are among them: the agent's new operations form a chain. */
   counts: Int32Array;
   /** The document's operations among them, as a version. */
@@ -81,16 +83,15 @@ export function checkPatchHistory(patch: DecodedPatch, doc: KnownHistory): void 
   }
 
   const entryStarts = entries.map((e) => e.start);
-  /** Per entry holding new operations: where they start, and what comes before the first. */
-  const firstNew = new Map<PatchEntry, number>();
   const before = new Map<PatchEntry, Before>();
   const entryOf = (i: number) => entries[lastAtOrBelow(entryStarts, i)]!;
 
   /** Per new agent, how many of its seqs are at or before new operation `i`. */
   const countsAt = (i: number): Int32Array => {
     const e = entryOf(i);
-    const counts = before.get(e)!.counts.slice();
-    for (let k = spanAt(firstNew.get(e)!); k < spans.length && spanStarts[k]! <= i; k++) {
+    const b = before.get(e)!;
+    const counts = b.counts.slice();
+    for (let k = spanAt(b.firstNew); k < spans.length && spanStarts[k]! <= i; k++) {
       const s = spans[k]!;
       const a = agentIndex.get(s.agent)!;
       const last = s.seqStart + (Math.min(i, spanStarts[k]! + (s.seqEnd - s.seqStart) - 1) - spanStarts[k]!);
@@ -121,11 +122,10 @@ export function checkPatchHistory(patch: DecodedPatch, doc: KnownHistory): void 
       else if (f > e.start) fail('an operation the document has comes after one it lacks');
     }
     if (f === e.end) continue;
-    firstNew.set(e, f);
 
     let b: Before;
     if (f > e.start) {
-      b = { counts: new Int32Array(agentIndex.size), known: new Uint32Array([lvOfKnown(f - 1)]) };
+      b = { firstNew: f, counts: new Int32Array(agentIndex.size), known: new Uint32Array([lvOfKnown(f - 1)]) };
     } else {
       const knownParents: number[] = [];
       const newParents: number[] = [];
@@ -149,7 +149,7 @@ export function checkPatchHistory(patch: DecodedPatch, doc: KnownHistory): void 
         for (const lv of knownParents) if (doc.descends(inherited, new Uint32Array([lv]))) fail("an operation's parents include one of another's ancestors");
         version = version.length === 0 ? inherited : inherited.length === 0 ? version : doc.merge(version, inherited);
       }
-      b = { counts, known: version };
+      b = { firstNew: f, counts, known: version };
     }
     before.set(e, b);
 

@@ -508,8 +508,7 @@ export class Replica {
 
   /** True when the frontier `a` includes everything in `b`. */
   descends(a: Frontier, b: Frontier): boolean {
-    if (b.length === 0) return true;
-    return sameFrontier(this.guard(() => this.oplog.mergeVersions(a, b)), a);
+    return this.guard(() => includes(this.oplog, a, b));
   }
 
   /** One of the costly reads at `f`, by name (so it can be asked of another thread's replica). */
@@ -651,7 +650,7 @@ export class Replica {
       const known = this.lengths.get(key);
       if (known !== undefined && parents.every((p) => p < from)) return known;
       const at = new Uint32Array(parents);
-      let i = walkers.findIndex((w) => sameFrontier(scratch.mergeVersions(w.at, at), at));
+      let i = walkers.findIndex((w) => includes(scratch, at, w.at));
       if (i < 0) {
         if (walkers.length === WALKERS) walkers.shift()!.branch.free();
         walkers.push({ branch: new Branch(), at: EMPTY });
@@ -772,9 +771,11 @@ function patchRefusal(e: unknown): unknown {
   return e;
 }
 
-/** Whether two local versions (each sorted, as the engine gives them) are the same. */
-function sameFrontier(a: Frontier, b: Frontier): boolean {
-  return a.length === b.length && a.every((x, i) => x === b[i]);
+/** Whether local version `a` of `log` includes everything in `b` (their union is `a`, as the engine sorts it). */
+function includes(log: OpLog, a: Frontier, b: Frontier): boolean {
+  if (b.length === 0) return true;
+  const union = log.mergeVersions(a, b);
+  return union.length === a.length && union.every((x, i) => x === a[i]);
 }
 
 function computeSize(oplog: OpLog): number {
