@@ -21,6 +21,7 @@ import { isAllowedOrigin } from './auth/origins.js';
 import { createDownloadHandler } from './graphql/download.js';
 import { createJsonPostHandler } from './graphql/jsonPost.js';
 import { createGraphQL } from './graphql/yoga.js';
+import { engineMemoryBytes } from './crdt/engine.js';
 import { Metrics } from './metrics/metrics.js';
 import { sendMetrics, startMetricsServer, type MetricsServer } from './metrics/metricsServer.js';
 import { createMemoryBus, createRedisBus, type Bus } from './realtime/bus.js';
@@ -178,7 +179,13 @@ export function buildApp(config: Config, log: Logger = pino({ level: config.logL
       rateLimits: services.rateLimits,
     });
     const [wsServer, residentDocuments, presenceNow] = [ws, documents, presence];
-    metrics?.readFrom({ documents: () => residentDocuments.stats(), webSocketClients: () => wsServer.clientCount, presence: () => presenceNow.stats() });
+    const jobs = runner;
+    metrics?.readFrom({
+      documents: () => residentDocuments.stats(),
+      webSocketClients: () => wsServer.clientCount,
+      presence: () => presenceNow.stats(),
+      engineMemory: { main: engineMemoryBytes, feed: () => residentDocuments.feedEngineMemory(), ...(jobs?.engineMemory ? { jobs: () => jobs.engineMemory!() } : {}) },
+    });
     if (metrics && config.metricsPort !== undefined) metricsServer = await startMetricsServer(metrics, config.metricsHost ?? config.host, config.metricsPort, log);
     await new Promise<void>((resolve, reject) => {
       http!.once('error', reject);

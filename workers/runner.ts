@@ -19,6 +19,8 @@ export async function migrateWorker(pool: pg.Pool, log: Logger): Promise<void> {
 
 export interface WorkerRunner {
   stop(): Promise<void>;
+  /** The size of the engine memory of the runner's own thread, when it has one. */
+  engineMemory?(): Promise<number>;
 }
 
 /**

@@ -1,5 +1,6 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { pino } from 'pino';
+import { engineMemoryBytes } from '../src/crdt/engine.js';
 import { createPool } from '../src/db/client.js';
 import { startWorker, type WorkerRunner } from './runner.js';
 import type { FromWorkerThread, ToWorkerThread, WorkerThreadData } from './threadProtocol.js';
@@ -17,7 +18,7 @@ const pool = createPool(data.databaseUrl, log, data.poolSize, data.applicationNa
 let runner: WorkerRunner | null = null;
 
 port.on('message', (m: ToWorkerThread) => {
-  if (m.t !== 'stop') return;
+  if (m.t === 'engineMemory') return post({ t: 'engineMemory', id: m.id, bytes: engineMemoryBytes() });
   void (async () => {
     await runner?.stop().catch((err) => log.warn({ err }, 'worker stop'));
     await pool.end().catch(() => undefined);

@@ -10,11 +10,15 @@ export interface WorkerThreadData {
   retention: Retention;
 }
 
-export type ToWorkerThread = { t: 'stop' };
+export type ToWorkerThread =
+  | { t: 'stop' }
+  /** The size of the thread's engine memory; answered as `engineMemory`. */
+  | { t: 'engineMemory'; id: number };
 
 export type FromWorkerThread =
   | { t: 'started' }
   | { t: 'failed'; message: string }
   /** One pino line, to write through the server's logger. */
   | { t: 'log'; line: string }
-  | { t: 'stopped' };
+  | { t: 'stopped' }
+  | { t: 'engineMemory'; id: number; bytes: number };

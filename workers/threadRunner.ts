@@ -14,6 +14,8 @@ const STOP_MS = 10_000;
 export async function startWorkerThread(data: WorkerThreadData, log: Logger): Promise<WorkerRunner> {
   let stopping = false;
   let worker: Worker | null = null;
+  const asked = new Map<number, (bytes: number) => void>();
+  let nextAsk = 1;
   worker = await spawn();
 
   function spawn(): Promise<Worker> {
@@ -21,12 +23,20 @@ export async function startWorkerThread(data: WorkerThreadData, log: Logger): Pr
     return new Promise((resolve, reject) => {
       w.on('message', (m: FromWorkerThread) => {
         if (m.t === 'log') return relay(log, m.line);
+        if (m.t === 'engineMemory') {
+          asked.get(m.id)?.(m.bytes);
+          asked.delete(m.id);
+          return;
+        }
         if (m.t === 'started') resolve(w);
         if (m.t === 'failed') reject(new Error(`job runner failed to start: ${m.message}`));
       });
       w.on('error', (err) => log.error({ err }, 'job runner thread failed'));
       w.on('exit', (code) => {
         reject(new Error(`job runner thread exited (${code}) before it started`));
+        // Whoever asked the gone thread gets no figure.
+        for (const answer of asked.values()) answer(Number.NaN);
+        asked.clear();
         if (stopping || worker !== w) return;
         log.error({ code }, 'job runner thread exited; starting it again');
         setTimeout(() => {
@@ -41,6 +51,13 @@ export async function startWorkerThread(data: WorkerThreadData, log: Logger): Pr
   }
 
   return {
+    engineMemory() {
+      const id = nextAsk++;
+      return new Promise<number>((resolve) => {
+        asked.set(id, resolve);
+        worker?.postMessage({ t: 'engineMemory', id } satisfies ToWorkerThread);
+      });
+    },
     async stop() {
       stopping = true;
       const w = worker!;

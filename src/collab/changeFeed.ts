@@ -38,7 +38,7 @@ export class ChangeFeed {
       if (m.t === 'settled') {
         this.settling.get(m.id)?.();
         this.settling.delete(m.id);
-      } else if (m.t === 'read' || m.t === 'rebased' || m.t === 'readFailed') {
+      } else if (m.t === 'read' || m.t === 'rebased' || m.t === 'engineMemory' || m.t === 'readFailed') {
         const r = this.reading.get(m.id);
         this.reading.delete(m.id);
         if (m.t !== 'readFailed') r?.resolve(m.result as never);
@@ -94,6 +94,11 @@ export class ChangeFeed {
   /** Cursor positions at `from` moved, on the feed's thread, through every later edit it holds (a transform). */
   rebase(feed: string, from: RemoteVersion, positions: number[]): Promise<Rebased> {
     return this.ask((id) => ({ t: 'rebase', feed, id, from, positions }));
+  }
+
+  /** The size of the thread's engine memory (see engineMemoryBytes), once it has done what was sent before. */
+  engineMemory(): Promise<number> {
+    return this.ask((id) => ({ t: 'engineMemory', id }));
   }
 
   private ask<T>(message: (id: number) => ToFeed): Promise<T> {

@@ -100,6 +100,11 @@ export class Documents {
     await new Promise((r) => setImmediate(r));
   }
 
+  /** The size of the change-feed thread's engine memory, once it has done what was sent before. */
+  feedEngineMemory(): Promise<number> {
+    return this.feed.engineMemory();
+  }
+
   /** Waits for loads in flight and every document's queued edits, committed. */
   private async finishWork(): Promise<void> {
     await Promise.allSettled([...this.loading.values()]);

@@ -15,6 +15,7 @@ import dt from 'diamond-types-node';
  */
 interface Wasm {
   __wbindgen_add_to_stack_pointer(delta: number): number;
+  memory: WebAssembly.Memory;
 }
 
 const wasm = (dt as unknown as { __wasm: Wasm }).__wasm;
@@ -61,6 +62,15 @@ export function withoutPanicOutput<T>(fn: () => T): T {
   } finally {
     console.error = error;
   }
+}
+
+/**
+ * The size of this thread's engine memory (its WebAssembly memory). It never shrinks: it is the most
+ * the thread's replicas, scratch copies and checkouts have needed at once, and freed objects' room is
+ * reused. Flat while documents come and go; a steady climb is engine objects that are never freed.
+ */
+export function engineMemoryBytes(): number {
+  return wasm.memory.buffer.byteLength;
 }
 
 export const { OpLog, Branch } = dt;

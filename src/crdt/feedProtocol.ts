@@ -30,7 +30,9 @@ export type ToFeed =
   /** One of the costly reads (Replica.read) at `version`, one the entries sent before reach; answered as `read`. */
   | { t: 'read'; feed: string; id: number; version: RemoteVersion; what: keyof Reads }
   /** Positions at `from` moved through every later edit the feed holds; answered as `rebased`. */
-  | { t: 'rebase'; feed: string; id: number; from: RemoteVersion; positions: number[] };
+  | { t: 'rebase'; feed: string; id: number; from: RemoteVersion; positions: number[] }
+  /** The size of the thread's engine memory; answered as `engineMemory`. */
+  | { t: 'engineMemory'; id: number };
 
 /** Messages from the change-feed thread. */
 export type FromFeed =
@@ -46,4 +48,5 @@ export type FromFeed =
   | { t: 'settled'; id: number }
   | { t: 'read'; id: number; result: Reads[keyof Reads] }
   | { t: 'rebased'; id: number; result: Rebased }
+  | { t: 'engineMemory'; id: number; result: number }
   | { t: 'readFailed'; id: number; message: string };

@@ -1,6 +1,7 @@
 import { parentPort } from 'node:worker_threads';
 import { AppError } from '../errors.js';
 import { transformPositions } from './cursor.js';
+import { engineMemoryBytes } from './engine.js';
 import { lengthChange } from './text.js';
 import type { FeedChange, FromFeed, ToFeed } from './feedProtocol.js';
 import { Replica, type Frontier } from './replica.js';
@@ -165,6 +166,8 @@ function handle(m: ToFeed) {
         const positions = transformPositions(m.positions, replica.changesSince(replica.resolve(m.from, 'version')));
         return { t: 'rebased', id: m.id, result: { version: replica.toRemote(replica.frontier()), positions } };
       });
+    case 'engineMemory':
+      return post({ t: 'engineMemory', id: m.id, result: engineMemoryBytes() });
     case 'unload': {
       feeds.get(m.feed)?.replica.free();
       feeds.delete(m.feed);

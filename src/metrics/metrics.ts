@@ -6,7 +6,12 @@ export interface MetricSources {
   documents(): { resident: number; subscriptions: number };
   webSocketClients(): number;
   presence(): { participants: number; subscriptions: number };
+  /** The size of the CRDT engine's memory on each thread that runs one (see engineMemoryBytes). */
+  engineMemory: Record<string, () => number | Promise<number>>;
 }
+
+/** How long a scrape waits for a thread busy with a long engine call before it leaves that thread's figure as it was. */
+const THREAD_ANSWER_MS = 1_000;
 
 /**
  * This instance's Prometheus metrics (prom-client, one registry per instance): Node's own (CPU,
@@ -84,6 +89,20 @@ export class Metrics implements CollabObserver {
     gauge('cowrite_websocket_clients', 'Open graphql-ws connections on this instance.', () => sources.webSocketClients());
     gauge('cowrite_presence_participants', 'Participants present in the documents this instance tracks presence for (from every instance).', () => sources.presence().participants);
     gauge('cowrite_presence_subscriptions', 'Open documentPresence subscriptions on this instance.', () => sources.presence().subscriptions);
+    new Gauge({
+      name: 'cowrite_engine_memory_bytes',
+      help: "Size of the CRDT engine's WebAssembly memory, by thread (main: edits and reads; feed: subscribers' events and offloaded reads; jobs: snapshots, compaction, versions). It never shrinks, and freed room is reused: flat while documents come and go, so a steady climb means engine objects that are not freed.",
+      labelNames: ['thread'],
+      registers: [this.registry],
+      async collect() {
+        await Promise.all(
+          Object.entries(sources.engineMemory).map(async ([thread, read]) => {
+            const bytes = await Promise.race([read(), new Promise<number>((r) => setTimeout(() => r(Number.NaN), THREAD_ANSWER_MS).unref())]).catch(() => Number.NaN);
+            if (Number.isFinite(bytes)) this.set({ thread }, bytes);
+          }),
+        );
+      },
+    });
   }
 
   committed(rows: number, seconds: number): void {
