@@ -1,6 +1,6 @@
 import { OpLog } from 'diamond-types-node';
 import { describe, expect, it } from 'vitest';
-import { PATCH, gql, join, newDocument, newUser, ok, subscribeChanges, wsClient } from '../helpers/client.js';
+import { PATCH, content, edit, gql, join, newDocument, newUser, ok, subscribeChanges, wsClient } from '../helpers/client.js';
 import { textOf } from '../helpers/crdt.js';
 import { useServer } from '../helpers/fixture.js';
 import { scrape } from '../helpers/metrics.js';
@@ -24,7 +24,7 @@ async function until(what: string, check: () => Promise<boolean> | boolean): Pro
 }
 
 describe('engine memory', () => {
-  it('stays flat on every thread while a document with a long history is loaded, read, subscribed to, patched, snapshotted and unloaded again and again', async () => {
+  it('stays flat on every thread while a document with a long history is loaded, subscribed to, patched, edited from an old version, read there, snapshotted and unloaded again and again', async () => {
     const { token } = await newUser(env.url);
     const doc = await newDocument(env.url, token, '');
     const { agent } = await join(env.url, token, doc.id);
@@ -44,6 +44,8 @@ describe('engine memory', () => {
         sentUpTo = client.getLocalVersion();
       }
     }
+    const other = await join(env.url, token, doc.id);
+    let otherSeq = 0;
     const docs = env.server.app.services.documents;
     // Jobs due within the next seconds (a compaction waits much longer: not these rounds').
     const jobsLeft = async () => Number((await env.pool.query("SELECT count(*) FROM graphile_worker.jobs WHERE run_at < now() + interval '5 seconds'")).rows[0].count);
@@ -58,6 +60,13 @@ describe('engine memory', () => {
       const r = await gql(env.url, PATCH, { i: { documentId: doc.id, patch: Buffer.from(client.getPatchSince(sentUpTo)).toString('base64') } }, token);
       expect(r.errors, JSON.stringify(r.errors)).toBeUndefined();
       sentUpTo = client.getLocalVersion();
+      // Another writer's positional edit from before that patch (a transform at an old version).
+      const e = await edit(env.url, token, { documentId: doc.id, agent: other.agent, seq: otherSeq++, parents: past, ops: [{ insert: { pos: 0, text: 'q' } }] });
+      expect(e.errors, JSON.stringify(e.errors)).toBeUndefined();
+      const now = JSON.stringify((await content(env.url, token, doc.id)).version);
+      await until('both edits are streamed', () => JSON.stringify(sub.events.at(-1)?.version) === now);
+      for (const c of sub.events) client.addFromBytes(Buffer.from(c.patch, 'base64'));
+      sentUpTo = client.getLocalVersion();
       const read = await ok(
         env.url,
         'query($d: ID!, $v: Version!) { document(id: $d) { content contentAt(version: $v) authorship(version: $v) { length } diff(from: $v) { ops { __typename } } export(format: JSON, version: $v) } }',
@@ -65,7 +74,6 @@ describe('engine memory', () => {
         token,
       );
       expect(read.document.content).toBe(textOf(client));
-      await until('the event of the patch arrives', () => sub.events.length > 1);
       sub.dispose();
       await ws.dispose();
       await until('the document unloads', () => !docs.peek(doc.id));
