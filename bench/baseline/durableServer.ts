@@ -24,7 +24,6 @@ let pending: Pending[] = [];
 let flushing = false;
 
 async function drain(): Promise<void> {
-  flushing = true;
   while (pending.length > 0) {
     const batch = pending;
     pending = [];
@@ -50,7 +49,8 @@ const server = createServer((req, res) => {
     // Like cowrite's committer: start on the next turn, so every request of this one joins the batch.
     if (!flushing) {
       flushing = true;
-      setImmediate(() => void drain());
+      // A failed commit ends the reference loudly rather than leaving its writers waiting.
+      setImmediate(() => drain().catch((err) => (console.error(err), process.exit(1))));
     }
   });
 });

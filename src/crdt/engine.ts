@@ -11,7 +11,7 @@ import dt from 'diamond-types-node';
  * about 1,500 the 1 MiB stack runs off the bottom of memory: from then on every call, on every
  * document of the thread, fails with "memory access out of bounds". Every method of OpLog and Branch is therefore wrapped here to
  * put the stack pointer back where it was when the call throws. (What the call had allocated on the
- * heap stays lost; see Replica.applyPatch for how much a client may cost.)
+ * heap stays lost: Replica.applyPatch checks a client's patch so that none gets this far; see BrokenPatchError.)
  */
 interface Wasm {
   __wbindgen_add_to_stack_pointer(delta: number): number;

@@ -100,6 +100,7 @@ export function checkPatchHistory(patch: DecodedPatch, doc: KnownHistory): void 
     return counts;
   };
   const knownBefore = (i: number): Uint32Array => before.get(entryOf(i))!.known;
+  const union = (a: Uint32Array, b: Uint32Array): Uint32Array => (a.length === 0 ? b : b.length === 0 ? a : doc.merge(a, b));
 
   for (const e of entries) {
     // Which of its operations are new: the document's come first (each is the next one's parent).
@@ -135,7 +136,7 @@ export function checkPatchHistory(patch: DecodedPatch, doc: KnownHistory): void 
       }
       const counts = new Int32Array(agentIndex.size);
       let version: Uint32Array = new Uint32Array(0);
-      for (const lv of knownParents) version = version.length === 0 ? new Uint32Array([lv]) : doc.merge(version, new Uint32Array([lv]));
+      for (const lv of knownParents) version = union(version, new Uint32Array([lv]));
       if (version.length !== knownParents.length) fail("an operation's parents include one of another's ancestors");
       const countsOf = newParents.map(countsAt);
       for (let x = 0; x < newParents.length; x++) {
@@ -147,7 +148,7 @@ export function checkPatchHistory(patch: DecodedPatch, doc: KnownHistory): void 
         for (let y = 0; y < newParents.length; y++) if (y !== x && countsOf[y]![a]! > seq) fail("an operation's parents include one of another's ancestors");
         const inherited = knownBefore(newParents[x]!);
         for (const lv of knownParents) if (doc.descends(inherited, new Uint32Array([lv]))) fail("an operation's parents include one of another's ancestors");
-        version = version.length === 0 ? inherited : inherited.length === 0 ? version : doc.merge(version, inherited);
+        version = union(version, inherited);
       }
       b = { firstNew: f, counts, known: version };
     }

@@ -4,6 +4,7 @@ import { PATCH, content, edit, gql, join, newDocument, newUser, ok, subscribeCha
 import { textOf } from '../helpers/crdt.js';
 import { useServer } from '../helpers/fixture.js';
 import { scrape } from '../helpers/metrics.js';
+import { until } from '../helpers/wait.js';
 
 // Documents unload 200 ms after their last use; jobs run on their thread: a snapshot after every
 // other operation row, an automatic version 50 ms after each burst of edits.
@@ -13,14 +14,6 @@ const THREADS = ['main', 'feed', 'jobs'];
 async function engineMemory(): Promise<Record<string, number>> {
   const { samples } = await scrape(env.url);
   return Object.fromEntries(THREADS.map((t) => [t, samples.get(`cowrite_engine_memory_bytes{thread="${t}"}`) ?? Number.NaN]));
-}
-
-async function until(what: string, check: () => Promise<boolean> | boolean): Promise<void> {
-  for (let i = 0; i < 200; i++) {
-    if (await check()) return;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  expect.fail(`timed out waiting until ${what}: ${JSON.stringify((await env.pool.query('SELECT task_identifier, run_at, attempts, last_error, locked_at FROM graphile_worker.jobs')).rows)}`);
 }
 
 describe('engine memory', () => {
@@ -54,7 +47,7 @@ describe('engine memory', () => {
     const round = async () => {
       const ws = wsClient(env.wsUrl, token);
       const sub = subscribeChanges(ws, doc.id, []); // the change-feed thread loads its copy
-      await until('the subscription starts', () => sub.events.length > 0);
+      await until(() => sub.events.length > 0, 10_000, 'the subscription starts');
       const past = sub.events[0]!.version;
       client.ins(0, 'y');
       const r = await gql(env.url, PATCH, { i: { documentId: doc.id, patch: Buffer.from(client.getPatchSince(sentUpTo)).toString('base64') } }, token);
@@ -64,7 +57,7 @@ describe('engine memory', () => {
       const e = await edit(env.url, token, { documentId: doc.id, agent: other.agent, seq: otherSeq++, parents: past, ops: [{ insert: { pos: 0, text: 'q' } }] });
       expect(e.errors, JSON.stringify(e.errors)).toBeUndefined();
       const now = JSON.stringify((await content(env.url, token, doc.id)).version);
-      await until('both edits are streamed', () => JSON.stringify(sub.events.at(-1)?.version) === now);
+      await until(() => JSON.stringify(sub.events.at(-1)?.version) === now, 10_000, 'both edits are streamed');
       for (const c of sub.events) client.addFromBytes(Buffer.from(c.patch, 'base64'));
       sentUpTo = client.getLocalVersion();
       const read = await ok(
@@ -76,8 +69,8 @@ describe('engine memory', () => {
       expect(read.document.content).toBe(textOf(client));
       sub.dispose();
       await ws.dispose();
-      await until('the document unloads', () => !docs.peek(doc.id));
-      await until('its jobs are done', async () => (await jobsLeft()) === 0);
+      await until(() => !docs.peek(doc.id), 10_000, 'the document unloads');
+      await until(async () => (await jobsLeft()) === 0, 10_000, 'its jobs are done');
     };
 
     for (let i = 0; i < 2; i++) await round();

@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { afterAll, describe, expect, it } from 'vitest';
 import { content, edit, newDocument, newUser, replay, subscribeChanges, wsClient, type Change } from '../helpers/client.js';
 import { useServer } from '../helpers/fixture.js';
+import { until } from '../helpers/wait.js';
 
 // Small bounds, so a stopped reader passes them quickly: 50 events or 1 MiB queued.
 // A long keep-alive: this test is about a client that is slow, not one that is gone (the next test).
@@ -30,14 +31,6 @@ function spawnSubscriber(token: string, documentId: string, since: unknown, wsUr
   return { proc, lines, exited };
 }
 
-async function until(pred: () => boolean, ms = 20_000) {
-  const deadline = Date.now() + ms;
-  while (!pred()) {
-    if (Date.now() > deadline) throw new Error('timed out');
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
 /** Writes `n` edits of `size` characters each at the end of the document. */
 async function write(token: string, doc: { id: string; agent: string; version: unknown }, from: { seq: number; len: number; parents: unknown }, n: number, size: number) {
   let { seq, len, parents } = from;
@@ -57,7 +50,7 @@ describe('a subscriber that stops reading', () => {
     const { token } = await newUser(ctx.url);
     const doc = await newDocument(ctx.url, token, '>');
     const slow = spawnSubscriber(token, doc.id, []);
-    await until(() => slow.lines.length > 0);
+    await until(() => slow.lines.length > 0, 20_000);
     const ws = wsClient(ctx.wsUrl, token);
     const fast = subscribeChanges(ws, doc.id, []);
     await fast.until(() => fast.events.length > 0);
@@ -102,7 +95,7 @@ describe('a client that stops answering altogether', () => {
     const { token } = await newUser(quick.url);
     const doc = await newDocument(quick.url, token, 'x');
     const dead = spawnSubscriber(token, doc.id, [], quick.wsUrl);
-    await until(() => dead.lines.length > 0);
+    await until(() => dead.lines.length > 0, 20_000);
     dead.proc.kill('SIGSTOP');
     // One ping unanswered for a second: the server closes the socket (keep-alive 1 s here).
     const clients = () => quick.server.app.services.documents.peek(doc.id)!.subscriberCount;

@@ -2,6 +2,7 @@ import type { IncomingMessage } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
 import WebSocket, { WebSocketServer } from 'ws';
 import { WriteCoalescer } from '../../src/realtime/writeCoalescer.js';
+import { until } from '../helpers/wait.js';
 
 /** A real ws server whose sockets write through a coalescer, and a real client connected to it. */
 async function pair(coalescer = new WriteCoalescer()) {
@@ -30,14 +31,6 @@ afterEach(async () => {
     await new Promise((r) => wss.close(r));
   }
 });
-
-const until = async (check: () => boolean, ms = 10_000) => {
-  const end = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > end) throw new Error('timed out');
-    await new Promise((r) => setTimeout(r, 10));
-  }
-};
 
 describe('coalesced WebSocket writes', () => {
   it('delivers a burst in order, each message whole and on its own, and calls every send callback', async () => {
