@@ -17,7 +17,7 @@ async function engineMemory(): Promise<Record<string, number>> {
 }
 
 describe('engine memory', () => {
-  it('stays flat on every thread while a document with a long history is loaded, subscribed to, patched, edited from an old version, read there, snapshotted and unloaded again and again', async () => {
+  it('stays flat on every thread while a document with a long history is loaded, subscribed to, patched, edited from an old version, read there, forked and restored there, snapshotted and unloaded again and again', async () => {
     const { token } = await newUser(env.url);
     const doc = await newDocument(env.url, token, '');
     const { agent } = await join(env.url, token, doc.id);
@@ -67,9 +67,25 @@ describe('engine memory', () => {
         token,
       );
       expect(read.document.content).toBe(textOf(client));
+      // A fork that keeps the history up to the older version (a history cut on the main thread), read
+      // with its blame at once (loaded from that history), and a restore of the older version's text.
+      const fork = await ok(
+        env.url,
+        'mutation($d: ID!, $v: Version) { forkDocument(documentId: $d, version: $v, keepHistory: true, title: "fork") { document { id content authorship { length } } } }',
+        { d: doc.id, v: past },
+        token,
+      );
+      expect(fork.forkDocument.document.content).toBe(read.document.contentAt);
+      const restored = await ok(env.url, 'mutation($d: ID!, $v: Version!) { restoreVersion(documentId: $d, version: $v) { document { content } } }', { d: doc.id, v: past }, token);
+      expect(restored.restoreVersion.document.content).toBe(read.document.contentAt);
+      // The restore's operations come to the client like anyone's.
+      await until(() => sub.events.length > 0 && JSON.stringify(sub.events.at(-1)!.version) !== now, 10_000, 'the restore is streamed');
+      for (const c of sub.events) client.addFromBytes(Buffer.from(c.patch, 'base64'));
+      sentUpTo = client.getLocalVersion();
+      expect(textOf(client)).toBe(read.document.contentAt);
       sub.dispose();
       await ws.dispose();
-      await until(() => !docs.peek(doc.id), 10_000, 'the document unloads');
+      await until(() => !docs.peek(doc.id) && !docs.peek(fork.forkDocument.document.id), 10_000, 'the document and its fork unload');
       await until(async () => (await jobsLeft()) === 0, 10_000, 'its jobs are done');
     };
 
