@@ -1,6 +1,6 @@
 import { OpLog } from 'diamond-types-node';
 import { describe, expect, it } from 'vitest';
-import { PATCH, content, edit, gql, join, newDocument, newUser, ok, subscribeChanges, wsClient } from '../helpers/client.js';
+import { PATCH, UPDATE_PRESENCE, content, edit, gql, join, newDocument, newUser, ok, subscribeChanges, subscribePresence, wsClient } from '../helpers/client.js';
 import { textOf } from '../helpers/crdt.js';
 import { useServer } from '../helpers/fixture.js';
 import { scrape } from '../helpers/metrics.js';
@@ -17,7 +17,7 @@ async function engineMemory(): Promise<Record<string, number>> {
 }
 
 describe('engine memory', () => {
-  it('stays flat on every thread while a document with a long history is loaded, subscribed to, patched, edited from an old version, read there, forked and restored there, snapshotted and unloaded again and again', async () => {
+  it('stays flat on every thread while a document with a long history is loaded, subscribed to, patched, edited from an old version, a cursor moved from there, read there, forked and restored there, snapshotted and unloaded again and again', async () => {
     const { token } = await newUser(env.url);
     const doc = await newDocument(env.url, token, '');
     const { agent } = await join(env.url, token, doc.id);
@@ -47,6 +47,7 @@ describe('engine memory', () => {
     const round = async () => {
       const ws = wsClient(env.wsUrl, token);
       const sub = subscribeChanges(ws, doc.id, []); // the change-feed thread loads its copy
+      const watchers = subscribePresence(ws, doc.id);
       await until(() => sub.events.length > 0, 10_000, 'the subscription starts');
       const past = sub.events[0]!.version;
       client.ins(0, 'y');
@@ -58,6 +59,11 @@ describe('engine memory', () => {
       expect(e.errors, JSON.stringify(e.errors)).toBeUndefined();
       const now = JSON.stringify((await content(env.url, token, doc.id)).version);
       await until(() => JSON.stringify(sub.events.at(-1)?.version) === now, 10_000, 'both edits are streamed');
+      // That writer's cursor, given at the old version: its watchers see it moved through the later edits (a transform).
+      await ok(env.url, UPDATE_PRESENCE, { d: doc.id, agent: other.agent, cursor: { anchor: 0, head: 2 }, version: past }, token);
+      await watchers.until(() => JSON.stringify(watchers.present.get(other.agent)?.version) === now);
+      const cursor = watchers.present.get(other.agent)!.cursor!;
+      expect(cursor.head - cursor.anchor).toBe(2);
       for (const c of sub.events) client.addFromBytes(Buffer.from(c.patch, 'base64'));
       sentUpTo = client.getLocalVersion();
       const read = await ok(
@@ -84,6 +90,7 @@ describe('engine memory', () => {
       sentUpTo = client.getLocalVersion();
       expect(textOf(client)).toBe(read.document.contentAt);
       sub.dispose();
+      watchers.dispose();
       await ws.dispose();
       await until(() => !docs.peek(doc.id) && !docs.peek(fork.forkDocument.document.id), 10_000, 'the document and its fork unload');
       await until(async () => (await jobsLeft()) === 0, 10_000, 'its jobs are done');
