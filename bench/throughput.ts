@@ -44,6 +44,8 @@ async function drive(url: string, token: string, writers: Writer[], seconds: num
 interface Target {
   name: string;
   proc: Proc;
+  /** Whether it writes to PostgreSQL (its CPU there is counted). */
+  durable: boolean;
   writers: Writer[];
   rates: number[];
   latencies: number[];
@@ -68,9 +70,10 @@ export async function throughput(): Promise<void> {
       const j = (await gqlOk(server.url, 'mutation($d: ID!) { joinDocument(documentId: $d) { agent version } }', { d: id }, token)).joinDocument;
       writers.push({ documentId: id, agent: j.agent, seq: 0, parents: j.version });
     }
-    const target = (name: string, proc: Proc, own = false): Target => ({
+    const target = (name: string, proc: Proc, durable: boolean, own = false): Target => ({
       name,
       proc,
+      durable,
       writers: own ? writers : writers.map((w) => ({ ...w })),
       rates: [],
       latencies: [],
@@ -80,14 +83,14 @@ export async function throughput(): Promise<void> {
     const reference = async (name: string, file: string, args: string[] = []) => {
       const proc = await spawnScript(file, args);
       procs.push(proc);
-      return target(name, proc);
+      return target(name, proc, args.length > 0);
     };
     const base = await reference('bare node:http', 'bench/baseline/httpServer.ts');
     const yoga = await reference('Yoga alone', 'bench/baseline/yogaServer.ts');
     const gql = await reference('graphql-js alone', 'bench/baseline/graphqlServer.ts');
     const dur = await reference('group commit alone', 'bench/baseline/durableServer.ts', [db.url]);
     const gqlDur = await reference('graphql-js + group commit', 'bench/baseline/graphqlServer.ts', [db.url]);
-    const real = target('cowrite', server, true);
+    const real = target('cowrite', server, true, true);
     const targets = [base, yoga, gql, dur, gqlDur, real];
     await drive(server.url, token, writers, 2); // warm-up
     // Turns, not one long run each: a machine whose speed drifts during the run slows every server alike.
@@ -106,20 +109,20 @@ export async function throughput(): Promise<void> {
     const rows = await post(server.url, JSON.stringify({ query: 'query($d: ID!) { document(id: $d) { length } }', variables: { d: writers[0]!.documentId } }), token);
     /** The median over turns of t's rate over the baseline's in the same turn. */
     const ratio = (t: Target) => median(t.rates.map((r, i) => r / base.rates[i]!));
-    const line = (t: Target, what: string) =>
-      `${fmt(median(t.rates), 0)} req/s (turns ${t.rates.map((r) => fmt(r, 0)).join(', ')}), p50 ${fmt(percentile(t.latencies, 50))} ms, p99 ${fmt(percentile(t.latencies, 99))} ms${t === base ? '' : `, ${fmt(ratio(t))}x baseline`}${what}`;
+    const line = (t: Target, what: string, unit = 'req/s') =>
+      `${fmt(median(t.rates), 0)} ${unit} (turns ${t.rates.map((r) => fmt(r, 0)).join(', ')}), p50 ${fmt(percentile(t.latencies, 50))} ms, p99 ${fmt(percentile(t.latencies, 99))} ms${t === base ? '' : `, ${fmt(ratio(t))}x baseline`}${what}`;
     console.log(`    baseline (bare node:http, same client and bodies): ${line(base, '')}`);
     console.log(`    reference (GraphQL Yoga alone, no-op resolver):    ${line(yoga, '')}`);
     console.log(`    reference (graphql-js alone over node:http):       ${line(gql, '')}`);
     console.log(`    reference (node:http + group commit, no GraphQL):  ${line(dur, ': durable storage alone, group-committed as cowrite does')}`);
     console.log(`    reference (graphql-js + group commit):             ${line(gqlDur, ': the GraphQL mutation and the durable acknowledgement alone, no auth, no CRDT')}`);
-    console.log(`    cowrite editDocument (durable):                    ${line(real, `, errors ${real.errors}`)}`);
+    console.log(`    cowrite editDocument (durable):                    ${line(real, `, errors ${real.errors}`, 'edits/s')}`);
     console.log(
       `    median ratio over turns, cowrite/baseline: ${fmt(ratio(real))}x (target >= 0.4x); cowrite/group-commit-alone: ${fmt(median(real.rates.map((r, i) => r / dur.rates[i]!)))}x; cowrite/graphql-js+group-commit: ${fmt(median(real.rates.map((r, i) => r / gqlDur.rates[i]!)))}x; p99 ${fmt(percentile(real.latencies, 99))} ms (target < 25 ms)`,
     );
     const us = (t: Target, ms: number) => fmt((ms * 1000) / t.latencies.length, 0);
     console.log(`    server CPU per acknowledged edit: ${us(real, real.cpu.server)} us (main thread ${us(real, real.cpu.serverMain)} us; steadier than rates on a shared machine)`);
-    const split = (t: Target) => `${t.name} ${us(t, t.cpu.server)}${t.cpu.postgres > t.cpu.server / 10 ? ` + PostgreSQL ${us(t, t.cpu.postgres)}` : ''} + client ${us(t, t.cpu.client)}`;
+    const split = (t: Target) => `${t.name} ${us(t, t.cpu.server)}${t.durable ? ` + PostgreSQL ${us(t, t.cpu.postgres)}` : ''} + client ${us(t, t.cpu.client)}`;
     console.log(`    CPU per request, by process (us): ${targets.map(split).join('; ')}`);
     const cores = os.cpus().length;
     console.log(`    (all three share ${cores} cores: at 0.4x the baseline's median rate they would have ${fmt((cores * 1e6) / (0.4 * median(base.rates)), 0)} us of CPU per edit between them)`);

@@ -73,8 +73,9 @@ describe('engine memory', () => {
         token,
       );
       expect(read.document.content).toBe(textOf(client));
-      // A fork that keeps the history up to the older version (a history cut on the main thread), read
-      // with its blame at once (loaded from that history), and a restore of the older version's text.
+      // A fork that keeps the history up to the older version (a history cut, on whichever thread the
+      // document's reads run), read with its blame at once (loaded from that history), and a restore
+      // of the older version's text.
       const fork = await ok(
         env.url,
         'mutation($d: ID!, $v: Version) { forkDocument(documentId: $d, version: $v, keepHistory: true, title: "fork") { document { id content authorship { length } } } }',
@@ -82,10 +83,11 @@ describe('engine memory', () => {
         token,
       );
       expect(fork.forkDocument.document.content).toBe(read.document.contentAt);
-      const restored = await ok(env.url, 'mutation($d: ID!, $v: Version!) { restoreVersion(documentId: $d, version: $v) { document { content } } }', { d: doc.id, v: past }, token);
+      const restored = await ok(env.url, 'mutation($d: ID!, $v: Version!) { restoreVersion(documentId: $d, version: $v) { version document { content } } }', { d: doc.id, v: past }, token);
       expect(restored.restoreVersion.document.content).toBe(read.document.contentAt);
       // The restore's operations come to the client like anyone's.
-      await until(() => sub.events.length > 0 && JSON.stringify(sub.events.at(-1)!.version) !== now, 10_000, 'the restore is streamed');
+      const afterRestore = JSON.stringify(restored.restoreVersion.version);
+      await until(() => JSON.stringify(sub.events.at(-1)?.version) === afterRestore, 10_000, 'the restore is streamed');
       for (const c of sub.events) client.addFromBytes(Buffer.from(c.patch, 'base64'));
       sentUpTo = client.getLocalVersion();
       expect(textOf(client)).toBe(read.document.contentAt);
