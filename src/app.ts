@@ -110,6 +110,7 @@ export function buildApp(config: Config, log: Logger = pino({ level: config.logL
       runner = await startWorkerThread(
         { databaseUrl: url, logLevel: log.level, poolSize: 6, applicationName: `cowrite-worker-${instanceId}`, retention: { trashDays: config.trashRetentionDays, auditDays: config.auditRetentionDays } },
         log,
+        metrics ?? undefined,
       );
     }
     const yoga = createGraphQL(services, metrics ?? undefined);

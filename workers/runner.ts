@@ -2,6 +2,7 @@ import { Logger as WorkerLogger, run, runMigrations, type Runner } from 'graphil
 import { WorkerLeases } from './leases.js';
 import type pg from 'pg';
 import type { Logger } from 'pino';
+import type { JobObserver } from '../src/metrics/jobMetrics.js';
 import { crontab, taskList, type Retention } from './index.js';
 
 /** graphile-worker's logger, writing through pino. */
@@ -25,10 +26,12 @@ export interface WorkerRunner {
 
 /**
  * Starts the job runner on its own pool (at least concurrency + 3 connections: one per worker, one
- * for LISTEN, one held for the lease). Stop it before the pool and before PostgreSQL.
+ * for LISTEN, one held for the lease), telling `observer` of each attempt at a job. Stop it before
+ * the pool and before PostgreSQL.
  */
-export async function startWorker(pool: pg.Pool, log: Logger, retention: Retention, concurrency = 2): Promise<WorkerRunner> {
+export async function startWorker(pool: pg.Pool, log: Logger, retention: Retention, observer?: JobObserver, concurrency = 2): Promise<WorkerRunner> {
   const leases = await WorkerLeases.start(pool, log);
+  if (observer) observe(leases.events, observer);
   let runner: Runner;
   try {
     runner = await run({ pgPool: pool, taskList, crontab: crontab(retention), concurrency, noHandleSignals: true, pollInterval: 1_000, logger: workerLogger(log), events: leases.events });
@@ -42,4 +45,18 @@ export async function startWorker(pool: pg.Pool, log: Logger, retention: Retenti
       await leases.stop();
     },
   };
+}
+
+/** Times each attempt at a job, from graphile-worker's events, and tells the observer how it ended. */
+function observe(events: WorkerLeases['events'], observer: JobObserver): void {
+  const started = new Map<string, number>();
+  const ended = (job: { id: string; task_identifier: string; attempts: number; max_attempts: number }, ok: boolean) => {
+    const t0 = started.get(job.id);
+    started.delete(job.id);
+    const seconds = t0 === undefined ? 0 : (performance.now() - t0) / 1000;
+    observer.jobAttempted(job.task_identifier, ok, seconds, !ok && job.attempts >= job.max_attempts);
+  };
+  events.on('job:start', ({ job }) => void started.set(job.id, performance.now()));
+  events.on('job:success', ({ job }) => ended(job, true));
+  events.on('job:error', ({ job }) => ended(job, false));
 }

@@ -27,7 +27,7 @@ port.on('message', (m: ToWorkerThread) => {
 });
 
 try {
-  runner = await startWorker(pool, log, data.retention);
+  runner = await startWorker(pool, log, data.retention, { jobAttempted: (task, ok, seconds, gaveUp) => post({ t: 'job', task, ok, seconds, gaveUp }) });
   post({ t: 'started' });
 } catch (err) {
   await pool.end().catch(() => undefined);

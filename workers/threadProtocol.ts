@@ -21,4 +21,6 @@ export type FromWorkerThread =
   /** One pino line, to write through the server's logger. */
   | { t: 'log'; line: string }
   | { t: 'stopped' }
-  | { t: 'engineMemory'; id: number; bytes: number };
+  | { t: 'engineMemory'; id: number; bytes: number }
+  /** An attempt at a job ended (see JobObserver). */
+  | { t: 'job'; task: string; ok: boolean; seconds: number; gaveUp: boolean };

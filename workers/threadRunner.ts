@@ -1,5 +1,6 @@
 import type { Worker } from 'node:worker_threads';
 import type { Level, Logger } from 'pino';
+import type { JobObserver } from '../src/metrics/jobMetrics.js';
 import { startModuleThread } from '../src/threads.js';
 import type { WorkerRunner } from './runner.js';
 import type { FromWorkerThread, ToWorkerThread, WorkerThreadData } from './threadProtocol.js';
@@ -8,10 +9,11 @@ import type { FromWorkerThread, ToWorkerThread, WorkerThreadData } from './threa
 const STOP_MS = 10_000;
 
 /**
- * Starts the job runner on its own thread (workers/thread.ts) and resolves once it runs. A thread
- * that dies is started again after a second: jobs it held are freed by its lease (workers/leases.ts).
+ * Starts the job runner on its own thread (workers/thread.ts) and resolves once it runs; `observer`
+ * hears of each attempt at a job. A thread that dies is started again after a second: jobs it held
+ * are freed by its lease (workers/leases.ts).
  */
-export async function startWorkerThread(data: WorkerThreadData, log: Logger): Promise<WorkerRunner> {
+export async function startWorkerThread(data: WorkerThreadData, log: Logger, observer?: JobObserver): Promise<WorkerRunner> {
   let stopping = false;
   let worker: Worker | null = null;
   const asked = new Map<number, (bytes: number) => void>();
@@ -23,6 +25,7 @@ export async function startWorkerThread(data: WorkerThreadData, log: Logger): Pr
     return new Promise((resolve, reject) => {
       w.on('message', (m: FromWorkerThread) => {
         if (m.t === 'log') return relay(log, m.line);
+        if (m.t === 'job') return observer?.jobAttempted(m.task, m.ok, m.seconds, m.gaveUp);
         if (m.t === 'engineMemory') {
           asked.get(m.id)?.(m.bytes);
           asked.delete(m.id);

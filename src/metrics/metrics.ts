@@ -1,5 +1,6 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { CollabObserver } from '../collab/observer.js';
+import { engineMemoryGauge, JobMetrics, type JobObserver } from './jobMetrics.js';
 
 /** Read at scrape time: the figures that are states rather than events. */
 export interface MetricSources {
@@ -10,16 +11,15 @@ export interface MetricSources {
   engineMemory: Record<string, () => number | Promise<number>>;
 }
 
-/** How long a scrape waits for a thread busy with a long engine call before it leaves that thread's figure as it was. */
-const THREAD_ANSWER_MS = 1_000;
-
 /**
  * This instance's Prometheus metrics (prom-client, one registry per instance): Node's own (CPU,
- * memory, event-loop lag, GC), and the collab core's commits, loads, reloads and live figures. Events
- * are counted as they happen (a few per group commit, none per request); states are read on scrape.
+ * memory, event-loop lag, GC), the collab core's commits, loads, reloads and live figures, and the
+ * jobs its job thread runs. Events are counted as they happen (a few per group commit, none per
+ * request); states are read on scrape.
  */
-export class Metrics implements CollabObserver {
+export class Metrics implements CollabObserver, JobObserver {
   readonly registry = new Registry();
+  private readonly jobs = new JobMetrics(this.registry);
   private readonly commits: Counter;
   private readonly rows: Counter;
   private readonly commitSeconds: Histogram;
@@ -89,20 +89,7 @@ export class Metrics implements CollabObserver {
     gauge('cowrite_websocket_clients', 'Open graphql-ws connections on this instance.', () => sources.webSocketClients());
     gauge('cowrite_presence_participants', 'Participants present in the documents this instance tracks presence for (from every instance).', () => sources.presence().participants);
     gauge('cowrite_presence_subscriptions', 'Open documentPresence subscriptions on this instance.', () => sources.presence().subscriptions);
-    new Gauge({
-      name: 'cowrite_engine_memory_bytes',
-      help: "Size of the CRDT engine's WebAssembly memory, by thread (main: edits and reads; feed: subscribers' events and offloaded reads; jobs: snapshots, compaction, versions). It never shrinks, and freed room is reused: flat while documents come and go, so a steady climb means engine objects that are not freed.",
-      labelNames: ['thread'],
-      registers: [this.registry],
-      async collect() {
-        await Promise.all(
-          Object.entries(sources.engineMemory).map(async ([thread, read]) => {
-            const bytes = await Promise.race([read(), new Promise<number>((r) => setTimeout(() => r(Number.NaN), THREAD_ANSWER_MS).unref())]).catch(() => Number.NaN);
-            if (Number.isFinite(bytes)) this.set({ thread }, bytes);
-          }),
-        );
-      },
-    });
+    engineMemoryGauge(this.registry, sources.engineMemory);
   }
 
   committed(rows: number, seconds: number): void {
@@ -129,6 +116,10 @@ export class Metrics implements CollabObserver {
 
   patchCrashedEngine(): void {
     this.patchCrashes.inc();
+  }
+
+  jobAttempted(task: string, ok: boolean, seconds: number, gaveUp: boolean): void {
+    this.jobs.jobAttempted(task, ok, seconds, gaveUp);
   }
 
   operationCompiled(ok: boolean): void {

@@ -1,7 +1,11 @@
 import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
-import type { Metrics } from './metrics.js';
+
+/** What a metrics endpoint serves: a server's Metrics or the standalone worker's. */
+export interface Scrapeable {
+  scrape(): Promise<{ contentType: string; text: string }>;
+}
 
 export interface MetricsServer {
   port: number;
@@ -9,7 +13,7 @@ export interface MetricsServer {
 }
 
 /** Answers a scrape with the exposition text. */
-export async function sendMetrics(metrics: Metrics, res: ServerResponse): Promise<void> {
+export async function sendMetrics(metrics: Scrapeable, res: ServerResponse): Promise<void> {
   const { contentType, text } = await metrics.scrape();
   res.writeHead(200, { 'content-type': contentType, 'content-length': Buffer.byteLength(text) });
   res.end(text);
@@ -19,7 +23,7 @@ export async function sendMetrics(metrics: Metrics, res: ServerResponse): Promis
  * Serves `GET /metrics` on a listener of its own (METRICS_PORT), so scrapes go to an address the
  * public one does not expose. Anything else there is 404.
  */
-export async function startMetricsServer(metrics: Metrics, host: string, port: number, log: Logger): Promise<MetricsServer> {
+export async function startMetricsServer(metrics: Scrapeable, host: string, port: number, log: Logger): Promise<MetricsServer> {
   const server: Server = createServer((req, res) => {
     if ((req.url ?? '/').split('?')[0] !== '/metrics' || req.method !== 'GET') {
       res.writeHead(404, { 'content-type': 'text/plain; charset=utf-8' });

@@ -1,12 +1,15 @@
+import { quickAddJob } from 'graphile-worker';
 import { describe, expect, it } from 'vitest';
 import { edit, newDocument, newUser, subscribeChanges, wsClient } from '../helpers/client.js';
 import { useServer } from '../helpers/fixture.js';
 import { scrape } from '../helpers/metrics.js';
+import { until as poll } from '../helpers/wait.js';
 import { loseReplica } from '../helpers/server.js';
 
 const env = useServer();
 const off = useServer({ metrics: false } as never);
 const apart = useServer({ metricsPort: 0, metricsHost: '127.0.0.1' } as never);
+const withJobs = useServer({ runWorker: true } as never);
 
 
 async function until(graphqlUrl: string, name: string, want: number): Promise<void> {
@@ -71,6 +74,31 @@ describe('Prometheus metrics at /metrics', () => {
     const r = await edit(env.url, token, { documentId: doc.id, agent: doc.agent, seq: 0, parents: doc.version, ops: [{ insert: { pos: 1, text: '!' } }] });
     expect(r.errors?.[0]?.extensions?.code).toBe('UNAVAILABLE');
     expect((await scrape(env.url)).samples.get('cowrite_document_reloads_total{cause="engine"}')).toBe(before + 1);
+  });
+
+  it('counts attempts at jobs by task and result, with their durations, and the jobs given up on', async () => {
+    const { token } = await newUser(withJobs.url);
+    const good = await newDocument(withJobs.url, token, 'job');
+    const bad = await newDocument(withJobs.url, token, 'bad');
+    // A stored row the engine cannot read: its snapshot job throws, and with one attempt allowed, is given up.
+    await withJobs.pool.query(
+      `INSERT INTO operations (document_id, server_order, agent, seq_start, seq_end, patch, parents, author_id, inserted, deleted)
+       SELECT id, 2, 'broken', 0, 1, '\\x00ff'::bytea, '[]', owner_id, 1, 0 FROM documents WHERE id = $1`,
+      [bad.id],
+    );
+    const count = async (name: string) => (await scrape(withJobs.url)).samples.get(name) ?? 0;
+    const ok = 'cowrite_job_attempts_total{task="document__snapshot",result="success"}';
+    const failed = 'cowrite_job_attempts_total{task="document__snapshot",result="error"}';
+    const gaveUp = 'cowrite_jobs_failed_total{task="document__snapshot"}';
+    const timed = 'cowrite_job_duration_seconds_count{task="document__snapshot"}';
+    const [ok0, failed0, gaveUp0, timed0] = [await count(ok), await count(failed), await count(gaveUp), await count(timed)];
+    await quickAddJob({ pgPool: withJobs.pool }, 'document__snapshot', { documentId: good.id });
+    await quickAddJob({ pgPool: withJobs.pool }, 'document__snapshot', { documentId: bad.id }, { maxAttempts: 1 });
+    await poll(async () => (await count(ok)) > ok0 && (await count(failed)) > failed0, 20_000, 'both jobs ran');
+    expect(await count(failed)).toBe(failed0 + 1);
+    expect(await count(gaveUp)).toBe(gaveUp0 + 1);
+    expect(await count(timed)).toBeGreaterThanOrEqual(timed0 + 2);
+    expect((await withJobs.pool.query('SELECT content FROM snapshots WHERE document_id = $1', [good.id])).rows).toEqual([{ content: 'job' }]);
   });
 
   it('is not served with METRICS=false', async () => {
