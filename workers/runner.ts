@@ -1,4 +1,4 @@
-import { Logger as WorkerLogger, run, runMigrations, type Runner } from 'graphile-worker';
+import { Logger as WorkerLogger, run, runMigrations, type Job, type Runner } from 'graphile-worker';
 import { WorkerLeases } from './leases.js';
 import type pg from 'pg';
 import type { Logger } from 'pino';
@@ -50,7 +50,7 @@ export async function startWorker(pool: pg.Pool, log: Logger, retention: Retenti
 /** Times each attempt at a job, from graphile-worker's events, and tells the observer how it ended. */
 function observe(events: WorkerLeases['events'], observer: JobObserver): void {
   const started = new Map<string, number>();
-  const ended = (job: { id: string; task_identifier: string; attempts: number; max_attempts: number }, ok: boolean) => {
+  const ended = (job: Job, ok: boolean) => {
     const t0 = started.get(job.id);
     started.delete(job.id);
     const seconds = t0 === undefined ? 0 : (performance.now() - t0) / 1000;
