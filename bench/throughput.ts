@@ -80,16 +80,17 @@ export async function throughput(): Promise<void> {
       errors: 0,
       cpu: { server: 0, serverMain: 0, postgres: 0, client: 0 },
     });
-    const reference = async (name: string, file: string, args: string[] = []) => {
-      const proc = await spawnScript(file, args);
+    /** A reference server; given a database, it acknowledges each edit after committing it there. */
+    const reference = async (name: string, file: string, databaseUrl?: string) => {
+      const proc = await spawnScript(file, databaseUrl ? [databaseUrl] : []);
       procs.push(proc);
-      return target(name, proc, args.length > 0);
+      return target(name, proc, databaseUrl !== undefined);
     };
     const base = await reference('bare node:http', 'bench/baseline/httpServer.ts');
     const yoga = await reference('Yoga alone', 'bench/baseline/yogaServer.ts');
     const gql = await reference('graphql-js alone', 'bench/baseline/graphqlServer.ts');
-    const dur = await reference('group commit alone', 'bench/baseline/durableServer.ts', [db.url]);
-    const gqlDur = await reference('graphql-js + group commit', 'bench/baseline/graphqlServer.ts', [db.url]);
+    const dur = await reference('group commit alone', 'bench/baseline/durableServer.ts', db.url);
+    const gqlDur = await reference('graphql-js + group commit', 'bench/baseline/graphqlServer.ts', db.url);
     const real = target('cowrite', server, true, true);
     const targets = [base, yoga, gql, dur, gqlDur, real];
     await drive(server.url, token, writers, 2); // warm-up

@@ -150,7 +150,7 @@ export function buildApp(config: Config, log: Logger = pino({ level: config.logL
         const status = !db ? 'unavailable' : pubsub ? 'ready' : 'degraded';
         return json(res, db ? 200 : 503, { status, postgres: db, pubsub: readyBus.kind === 'redis' ? pubsub : 'in-process' });
       }
-      if (path === '/metrics' && metrics && !metricsServer && req.method === 'GET') return sendMetrics(metrics, res);
+      if (path === '/metrics' && metrics && !metricsServer && req.method === 'GET') return sendMetrics(metrics.registry, res);
       if (draining) {
         // A request that arrives on a kept-alive connection after SIGTERM is new work: another instance takes it.
         res.setHeader('connection', 'close');
@@ -187,7 +187,7 @@ export function buildApp(config: Config, log: Logger = pino({ level: config.logL
       presence: () => presenceNow.stats(),
       engineMemory: { main: engineMemoryBytes, feed: () => residentDocuments.feedEngineMemory(), ...(jobs?.engineMemory ? { jobs: () => jobs.engineMemory!() } : {}) },
     });
-    if (metrics && config.metricsPort !== undefined) metricsServer = await startMetricsServer(metrics, config.metricsHost ?? config.host, config.metricsPort, log);
+    if (metrics && config.metricsPort !== undefined) metricsServer = await startMetricsServer(metrics.registry, config.metricsHost ?? config.host, config.metricsPort, log);
     await new Promise<void>((resolve, reject) => {
       http!.once('error', reject);
       http!.listen(config.port, config.host, () => resolve());

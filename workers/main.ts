@@ -18,7 +18,7 @@ const pool = createPool(config.databaseUrl, log, 6, `cowrite-worker-${randomUUID
 await migrateDb(pool);
 await migrateWorker(pool, log);
 const runner = await startWorker(pool, log, { trashDays: config.trashRetentionDays, auditDays: config.auditRetentionDays }, metrics);
-const metricsServer = metrics ? await startMetricsServer(metrics, config.metricsHost ?? config.host, config.metricsPort!, log) : null;
+const metricsServer = metrics ? await startMetricsServer(metrics.registry, config.metricsHost ?? config.host, config.metricsPort!, log) : null;
 log.info('worker running');
 const stop = async () => {
   await metricsServer?.stop();

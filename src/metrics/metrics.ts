@@ -1,6 +1,7 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { CollabObserver } from '../collab/observer.js';
-import { engineMemoryGauge, JobMetrics, type JobObserver } from './jobMetrics.js';
+import { engineMemoryGauge } from './engineMemoryGauge.js';
+import { JobMetrics, type JobObserver } from './jobMetrics.js';
 
 /** Read at scrape time: the figures that are states rather than events. */
 export interface MetricSources {
@@ -124,11 +125,6 @@ export class Metrics implements CollabObserver, JobObserver {
 
   operationCompiled(ok: boolean): void {
     this.compilations.inc({ result: ok ? 'compiled' : 'failed' });
-  }
-
-  /** The exposition text and its content type. */
-  async scrape(): Promise<{ contentType: string; text: string }> {
-    return { contentType: this.registry.contentType, text: await this.registry.metrics() };
   }
 
   stop(): void {

@@ -1,6 +1,7 @@
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import { engineMemoryBytes } from '../crdt/engine.js';
-import { engineMemoryGauge, JobMetrics, type JobObserver } from './jobMetrics.js';
+import { engineMemoryGauge } from './engineMemoryGauge.js';
+import { JobMetrics, type JobObserver } from './jobMetrics.js';
 
 /**
  * The standalone job runner's metrics (`npm run worker`, served on METRICS_PORT): Node's own, the
@@ -17,10 +18,5 @@ export class WorkerMetrics implements JobObserver {
 
   jobAttempted(task: string, ok: boolean, seconds: number, gaveUp: boolean): void {
     this.jobs.jobAttempted(task, ok, seconds, gaveUp);
-  }
-
-  /** The exposition text and its content type. */
-  async scrape(): Promise<{ contentType: string; text: string }> {
-    return { contentType: this.registry.contentType, text: await this.registry.metrics() };
   }
 }

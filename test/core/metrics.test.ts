@@ -3,21 +3,17 @@ import { describe, expect, it } from 'vitest';
 import { edit, newDocument, newUser, subscribeChanges, wsClient } from '../helpers/client.js';
 import { useServer } from '../helpers/fixture.js';
 import { scrape } from '../helpers/metrics.js';
-import { until as poll } from '../helpers/wait.js';
 import { loseReplica } from '../helpers/server.js';
+import { until } from '../helpers/wait.js';
 
 const env = useServer();
 const off = useServer({ metrics: false } as never);
 const apart = useServer({ metricsPort: 0, metricsHost: '127.0.0.1' } as never);
 const withJobs = useServer({ runWorker: true } as never);
 
-
-async function until(graphqlUrl: string, name: string, want: number): Promise<void> {
-  for (let i = 0; i < 50; i++) {
-    if ((await scrape(graphqlUrl)).samples.get(name) === want) return;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  expect((await scrape(graphqlUrl)).samples.get(name)).toBe(want);
+/** Waits (up to 2.5 s) until a server's metric reads `want`. */
+async function untilMetric(graphqlUrl: string, name: string, want: number): Promise<void> {
+  await until(async () => (await scrape(graphqlUrl)).samples.get(name) === want, 2_500, `${name} is ${want}`);
 }
 
 describe('Prometheus metrics at /metrics', () => {
@@ -60,9 +56,9 @@ describe('Prometheus metrics at /metrics', () => {
     expect(open.get('cowrite_change_subscriptions')).toBe(1);
     expect(open.get('cowrite_websocket_clients')).toBe(1);
     sub.dispose();
-    await until(env.url, 'cowrite_change_subscriptions', 0);
+    await untilMetric(env.url, 'cowrite_change_subscriptions', 0);
     await ws.dispose();
-    await until(env.url, 'cowrite_websocket_clients', 0);
+    await untilMetric(env.url, 'cowrite_websocket_clients', 0);
   });
 
   it('counts a replica replaced after an engine failure', async () => {
@@ -94,7 +90,7 @@ describe('Prometheus metrics at /metrics', () => {
     const [ok0, failed0, gaveUp0, timed0] = [await count(ok), await count(failed), await count(gaveUp), await count(timed)];
     await quickAddJob({ pgPool: withJobs.pool }, 'document__snapshot', { documentId: good.id });
     await quickAddJob({ pgPool: withJobs.pool }, 'document__snapshot', { documentId: bad.id }, { maxAttempts: 1 });
-    await poll(async () => (await count(ok)) > ok0 && (await count(failed)) > failed0, 20_000, 'both jobs ran');
+    await until(async () => (await count(ok)) > ok0 && (await count(failed)) > failed0, 20_000, 'both jobs ran');
     expect(await count(failed)).toBe(failed0 + 1);
     expect(await count(gaveUp)).toBe(gaveUp0 + 1);
     expect(await count(timed)).toBeGreaterThanOrEqual(timed0 + 2);
